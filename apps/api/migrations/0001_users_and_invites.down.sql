@@ -1,0 +1,2 @@
+DROP TABLE invite_codes;
+DROP TABLE users;

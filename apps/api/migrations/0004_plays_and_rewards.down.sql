@@ -1,0 +1,2 @@
+DROP TABLE daily_rewards;
+DROP TABLE plays;

@@ -1,0 +1,47 @@
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { AppError } from '../errors.js';
+
+export interface AccessClaims {
+  sub: string;
+  nickname: string;
+  role: 'player' | 'admin';
+  synthetic: boolean;
+}
+
+const ISSUER = 'cc-api';
+const AUDIENCE = 'cc-web';
+
+export class AccessTokens {
+  private readonly key: Uint8Array;
+  constructor(secret: string, private readonly ttlSeconds: number) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async sign(claims: AccessClaims): Promise<string> {
+    return new SignJWT({ nickname: claims.nickname, role: claims.role, syn: claims.synthetic })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(claims.sub)
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  async verify(token: string): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      return {
+        sub: String(payload.sub),
+        nickname: String(payload['nickname']),
+        role: payload['role'] === 'admin' ? 'admin' : 'player',
+        synthetic: payload['syn'] === true,
+      };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) {
+        throw new AppError('token_expired', 401, 'Your session token has expired; refresh it.', { cause: err });
+      }
+      throw new AppError('unauthorized', 401, 'Missing or invalid access token.', { cause: err });
+    }
+  }
+}

@@ -1,0 +1,7 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../../context.js';
+
+// Placeholder: routes of this domain are being written.
+export function rewardsModule(_ctx: AppContext): FastifyPluginAsync {
+  return async () => undefined;
+}
