@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/index.js';
+import { withTransaction } from '../../src/db/pool.js';
+import { postLedgerEntry } from '../../src/wallet/ledger.js';
 import { createApiServer, type ApiServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from './test-db.js';
 
@@ -15,6 +17,8 @@ export interface TestApp {
   logs: string[];
   createInvite(opts?: { smoke?: boolean; maxUses?: number; expiresAt?: Date }): Promise<string>;
   signup(opts?: { nickname?: string; password?: string; smoke?: boolean }): Promise<{ user: { id: string; nickname: string }; accessToken: string; refreshToken: string; password: string }>;
+  /** Inserts a user directly (no HTTP, no argon2) and signs an access token for it. */
+  createUser(opts?: { nickname?: string; balance?: number; role?: 'player' | 'admin'; synthetic?: boolean }): Promise<{ id: string; nickname: string; accessToken: string }>;
   close(): Promise<void>;
 }
 
@@ -62,6 +66,21 @@ export async function createTestApp(opts: { env?: Record<string, string>; redis?
       const res = await server.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { inviteCode, nickname, password } });
       if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
       return { ...res.json(), password };
+    },
+    async createUser(o = {}) {
+      const nickname = o.nickname ?? `u_${randomUUID().slice(0, 8)}`;
+      const role = o.role ?? 'player';
+      const synthetic = o.synthetic ?? false;
+      const r = await server.ctx.db.query<{ id: string }>(
+        "INSERT INTO users (nickname, password_hash, role, synthetic) VALUES ($1, 'not-a-real-hash', $2, $3) RETURNING id",
+        [nickname, role, synthetic],
+      );
+      const id = r.rows[0]!.id;
+      if ((o.balance ?? 1000) > 0) {
+        await withTransaction(server.ctx.db, (tx) => postLedgerEntry(tx, { userId: id, kind: 'adjustment', amount: o.balance ?? 1000 }));
+      }
+      const accessToken = await server.ctx.tokens.sign({ sub: id, nickname, role, synthetic });
+      return { id, nickname, accessToken };
     },
     async close() {
       await server.close();
