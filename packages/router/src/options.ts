@@ -1,0 +1,111 @@
+// Router process options: things that are not routing state (ports, secrets, timings).
+// Secrets stay here rather than in RouterState because the state is persisted and served
+// by GET /admin/state.
+import type { RouterStateInput } from '@cc/contracts';
+import { RouterError } from './errors.js';
+
+export interface HealthCheckOptions {
+  /** Off in setups where nothing answers /health/ready (the state still routes). */
+  enabled: boolean;
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive passes that bring an unhealthy target back. */
+  rise: number;
+  /** Consecutive failures that take a healthy target out. */
+  fall: number;
+}
+
+/** Minimal structured logger; pino satisfies it. Never given tokens. */
+export interface RouterLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RouterOptions {
+  /** Public data-plane port; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** Admin port; always bound to loopback. 0 picks a free one. */
+  adminPort?: number;
+  adminHost?: '127.0.0.1' | '::1' | 'localhost';
+  adminToken: string;
+  /** Without it, X-CC-Version pinning is refused for everyone. */
+  pinToken?: string;
+  /** Persisted state; when it exists it wins over initialState. */
+  stateFile?: string;
+  initialState?: RouterStateInput;
+  /** How long removed targets may keep in-flight requests before they are cut. */
+  drainTimeoutMs?: number;
+  /** How long a target that refused a connection gets no traffic. */
+  ejectMs?: number;
+  /** Idle/response socket timeout towards upstreams. */
+  upstreamTimeoutMs?: number;
+  maxSocketsPerTarget?: number;
+  healthCheck?: Partial<HealthCheckOptions>;
+  logger?: RouterLogger;
+}
+
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  adminPort: number;
+  adminHost: string;
+  adminToken: string;
+  pinToken: string | undefined;
+  stateFile: string | undefined;
+  initialState: RouterStateInput | undefined;
+  drainTimeoutMs: number;
+  ejectMs: number;
+  upstreamTimeoutMs: number;
+  maxSocketsPerTarget: number;
+  healthCheck: HealthCheckOptions;
+  logger: RouterLogger;
+}
+
+const silentLogger: RouterLogger = { info() {}, warn() {}, error() {} };
+
+export const defaultHealthCheck: HealthCheckOptions = {
+  enabled: true,
+  path: '/health/ready',
+  intervalMs: 2000,
+  timeoutMs: 1000,
+  rise: 2,
+  fall: 3,
+};
+
+export function resolveOptions(o: RouterOptions): ResolvedOptions {
+  if (typeof o.adminToken !== 'string' || o.adminToken.length < 8) {
+    throw new RouterError('invalid_options', 'adminToken must be at least 8 characters', { field: 'adminToken' });
+  }
+  if (o.pinToken !== undefined && o.pinToken.length < 8) {
+    throw new RouterError('invalid_options', 'pinToken must be at least 8 characters', { field: 'pinToken' });
+  }
+  const adminHost = o.adminHost ?? '127.0.0.1';
+  if (!['127.0.0.1', '::1', 'localhost'].includes(adminHost)) {
+    throw new RouterError('invalid_options', 'the admin API listens on loopback only', { field: 'adminHost' });
+  }
+  const healthCheck = { ...defaultHealthCheck, ...o.healthCheck };
+  for (const k of ['intervalMs', 'timeoutMs', 'rise', 'fall'] as const) {
+    if (!Number.isInteger(healthCheck[k]) || healthCheck[k] < 1) {
+      throw new RouterError('invalid_options', `healthCheck.${k} must be a positive integer`, { field: `healthCheck.${k}` });
+    }
+  }
+  return {
+    port: o.port ?? 0,
+    host: o.host ?? '0.0.0.0',
+    adminPort: o.adminPort ?? 0,
+    adminHost,
+    adminToken: o.adminToken,
+    pinToken: o.pinToken,
+    stateFile: o.stateFile,
+    initialState: o.initialState,
+    drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
+    ejectMs: o.ejectMs ?? 10_000,
+    upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
+    maxSocketsPerTarget: o.maxSocketsPerTarget ?? 512,
+    healthCheck,
+    logger: o.logger ?? silentLogger,
+  };
+}

@@ -1,0 +1,159 @@
+// Assembles the router: data-plane server, admin server, target pool, health checks,
+// metrics and persisted state. State changes are serialized, persisted first and then
+// applied by swapping one RouteTable reference.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  RouterMaintenanceToggle,
+  RouterMetricsSnapshot,
+  RouterState,
+  RouterStateDocument,
+  RouterStateInput,
+  RouterTargetStatus,
+} from '@cc/contracts';
+import { createAdminHandler } from './admin-server.js';
+import { TokenCheck } from './auth.js';
+import { RouterError } from './errors.js';
+import { HealthChecker } from './health-checker.js';
+import { RouterMetrics } from './metrics.js';
+import type { RouterOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { ProxyHandler } from './proxy-handler.js';
+import { parseRouterState } from './state-validation.js';
+import { StateStore } from './state-store.js';
+import { TargetPool } from './target-pool.js';
+
+export interface Router {
+  /** Binds both servers; resolves with the actual ports (useful with port 0). */
+  listen(): Promise<{ port: number; adminPort: number }>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), closes pools. */
+  close(graceMs?: number): Promise<void>;
+  getState(): RouterStateDocument;
+  /**
+   * Validates, persists and applies a whole new state. With `expectedVersion`, fails with
+   * RouterError('version_conflict') when the state changed since that version was read.
+   */
+  setState(state: RouterStateInput | RouterState, expectedVersion?: number): Promise<RouterStateDocument>;
+  setMaintenance(toggle: RouterMaintenanceToggle, expectedVersion?: number): Promise<RouterStateDocument>;
+  metrics(): RouterMetricsSnapshot;
+  prometheus(): Promise<{ contentType: string; body: string }>;
+  /** Removed targets still draining, by id (for tests and status). */
+  drainingTargets(): string[];
+  /** Every known target with its live health, ejection, in-flight and drain facts. */
+  targets(): RouterTargetStatus[];
+  readonly port: number;
+  readonly adminPort: number;
+}
+
+const EMPTY_STATE: RouterStateInput = { services: { api: { targets: [] }, web: { targets: [] } } };
+
+export async function createRouter(options: RouterOptions): Promise<Router> {
+  const opts = resolveOptions(options);
+  const store = opts.stateFile ? new StateStore(opts.stateFile) : undefined;
+  const loaded = await store?.load();
+  let doc: RouterStateDocument = loaded ?? { version: 0, state: parseRouterState(opts.initialState ?? EMPTY_STATE) };
+
+  const health = new HealthChecker(opts.healthCheck, opts.logger);
+  let pool: TargetPool | undefined;
+  const metrics = new RouterMetrics(
+    () => doc.version,
+    () => pool?.draining().length ?? 0,
+  );
+  pool = new TargetPool(opts, health, (s, v) => metrics.statsFor(s, v));
+  const targets = pool;
+  const proxy = new ProxyHandler(targets.apply(doc.state), { pinCheck: new TokenCheck(opts.pinToken), ejectMs: opts.ejectMs });
+  if (store && !loaded) await store.save(doc);
+
+  // One change at a time, so compare-and-set, persistence and the swap cannot interleave.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  const commit = (next: (current: RouterState) => RouterState, expectedVersion: number | undefined) =>
+    serialized(async () => {
+      if (expectedVersion !== undefined && expectedVersion !== doc.version) {
+        throw new RouterError('version_conflict', `state is at version ${doc.version}, not ${expectedVersion}`, { field: 'expectedVersion' });
+      }
+      const nextDoc = { version: doc.version + 1, state: next(doc.state) };
+      await store?.save(nextDoc);
+      doc = nextDoc;
+      proxy.table = targets.apply(nextDoc.state);
+      opts.logger.info({ stateVersion: nextDoc.version }, 'router state applied');
+      return nextDoc;
+    });
+
+  const router: Router = {
+    port: 0,
+    adminPort: 0,
+    getState: () => doc,
+    setState: (state, expectedVersion) => {
+      const parsed = parseRouterState(state);
+      return commit(() => parsed, expectedVersion);
+    },
+    setMaintenance: (toggle, expectedVersion) =>
+      commit(
+        (current) => ({
+          ...current,
+          maintenance: {
+            ...current.maintenance,
+            enabled: toggle.enabled,
+            message: toggle.message ?? current.maintenance.message,
+            retryAfter: toggle.retryAfter ?? current.maintenance.retryAfter,
+          },
+        }),
+        expectedVersion,
+      ),
+    metrics: () => metrics.snapshot(),
+    prometheus: () => metrics.prometheus(),
+    drainingTargets: () => targets.draining().map((t) => t.id),
+    targets: () => targets.describe(),
+    listen: async () => {
+      await Promise.all([listenOn(dataServer, opts.port, opts.host), listenOn(adminServer, opts.adminPort, opts.adminHost)]);
+      const ports = { port: (dataServer.address() as AddressInfo).port, adminPort: (adminServer.address() as AddressInfo).port };
+      Object.assign(router, ports);
+      opts.logger.info(ports, 'router listening');
+      return ports;
+    },
+    close: async (graceMs = 5000) => {
+      const closing = Promise.all([closeServer(dataServer), closeServer(adminServer)]);
+      dataServer.closeIdleConnections();
+      adminServer.closeIdleConnections();
+      const timer = setTimeout(() => {
+        dataServer.closeAllConnections();
+        adminServer.closeAllConnections();
+      }, graceMs);
+      timer.unref();
+      await closing;
+      clearTimeout(timer);
+      await targets.close();
+    },
+  };
+
+  const dataServer = http.createServer({ keepAliveTimeout: 65_000 }, proxy.handle);
+  // Only the idle gap between requests on one connection; slow uploads are the upstream's call.
+  dataServer.headersTimeout = 60_000;
+  dataServer.requestTimeout = 0;
+  const adminServer = http.createServer(
+    createAdminHandler({ router, adminCheck: new TokenCheck(opts.adminToken), logger: opts.logger }),
+  );
+  return router;
+}
+
+function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new RouterError('listen_failed', `cannot listen on ${host}:${port}`, { cause: err }));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
