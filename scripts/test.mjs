@@ -14,6 +14,7 @@ const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const searchIn = roots.length ? roots : ['apps', 'packages', 'deploy', 'scripts'];
 
 function collect(dir, out) {
+  if (/\.test\.tsx?$/.test(dir)) { out.push(relative(root, dir)); return out; }
   let entries;
   try { entries = readdirSync(dir); } catch { return out; }
   for (const name of entries) {

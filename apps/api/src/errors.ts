@@ -53,11 +53,4 @@ export class ConfigError extends Error {
   }
 }
 
-export class MigrationError extends Error {
-  readonly code: 'migration_changed' | 'migration_failed' | 'migration_missing' | 'migration_irreversible' | 'migration_lock_timeout';
-  constructor(code: MigrationError['code'], message: string, opts: { cause?: unknown } = {}) {
-    super(message, { cause: opts.cause });
-    this.name = 'MigrationError';
-    this.code = code;
-  }
-}
+export { MigrationError } from '@cc/pg-migrate';

@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { MigrationError } from '../src/errors.js';
-import { loadMigrationFiles } from '../src/db/migration-files.js';
-import { Migrator } from '../src/db/migrator.js';
+import { loadMigrationFiles } from '@cc/pg-migrate';
+import { Migrator } from '@cc/pg-migrate';
 import { defaultMigrationsDir } from '../src/paths.js';
 import { createTestDatabase, type TestDatabase } from './support/test-db.js';
 

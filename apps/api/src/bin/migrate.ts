@@ -1,6 +1,6 @@
 // `npm run migrate -- status|up [target]|down N [--json]` against DATABASE_URL.
 import { loadConfig } from '../config/index.js';
-import { Migrator } from '../db/migrator.js';
+import { Migrator } from '@cc/pg-migrate';
 import { defaultMigrationsDir } from '../paths.js';
 
 const USAGE = `Usage: npm run migrate -- <command> [--json]

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { Migrator } from '../../src/db/migrator.js';
+import { Migrator } from '@cc/pg-migrate';
 import { defaultMigrationsDir } from '../../src/paths.js';
 
 // Each test file gets its own database on the machine's PostgreSQL, so files run in parallel.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MigrationError } from '../errors.js';
+import { MigrationError } from './errors.js';
 
 // Migrations are plain SQL files so they can be linted (squawk) and reviewed:
 //   NNNN_name.up.sql    applied by `up`

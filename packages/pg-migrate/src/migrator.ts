@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { MigrationError } from '../errors.js';
+import { MigrationError } from './errors.js';
 import { isIrreversible, loadMigrationFiles, splitStatements, type MigrationFile } from './migration-files.js';
 
 // A small runner rather than a library: we need the sha256 refusal, per-file no-transaction
