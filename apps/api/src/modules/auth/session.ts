@@ -1,0 +1,24 @@
+import type { PoolClient } from 'pg';
+import type { AppContext } from '../../context.js';
+import { issueRefreshToken } from './refresh-tokens.js';
+import { claimsOf, type UserRow } from './users.js';
+
+export interface SessionResponse {
+  user: { id: string; nickname: string };
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** Starts a new refresh-token family for the user (sign-up and login) inside the caller's transaction. */
+export async function startSession(ctx: AppContext, tx: Pick<PoolClient, 'query'>, user: UserRow): Promise<SessionResponse> {
+  const { token } = await issueRefreshToken(tx, { userId: user.id, ttlDays: ctx.config.REFRESH_TOKEN_TTL_DAYS });
+  return sessionResponse(ctx, user, token);
+}
+
+export async function sessionResponse(ctx: AppContext, user: UserRow, refreshToken: string): Promise<SessionResponse> {
+  return {
+    user: { id: user.id, nickname: user.nickname },
+    accessToken: await ctx.tokens.sign(claimsOf(user)),
+    refreshToken,
+  };
+}
