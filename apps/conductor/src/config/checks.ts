@@ -1,0 +1,103 @@
+import type { RolloutConfig } from './schema.js';
+
+// The second validation pass: meaning. Each check has a name so an error says which rule
+// it broke, not only where.
+
+export interface MeaningIssue {
+  check: string;
+  path: string;
+  message: string;
+}
+
+type Check = (cfg: RolloutConfig) => MeaningIssue[];
+
+const defaultEnvironmentExists: Check = (cfg) =>
+  cfg.environments[cfg.defaultEnvironment]
+    ? []
+    : [{ check: 'default-environment-exists', path: 'defaultEnvironment', message: `names "${cfg.defaultEnvironment}", which is not under environments` }];
+
+const uniqueStepIds: Check = (cfg) => {
+  const seen = new Map<string, string>();
+  const issues: MeaningIssue[] = [];
+  cfg.plan.forEach((phase, pi) =>
+    phase.steps.forEach((step, si) => {
+      const path = `plan[${pi}].steps[${si}].id`;
+      const prev = seen.get(step.id);
+      if (prev) issues.push({ check: 'unique-step-ids', path, message: `"${step.id}" is already used at ${prev}` });
+      else seen.set(step.id, path);
+    }),
+  );
+  return issues;
+};
+
+const phasesInOrder: Check = (cfg) => {
+  const order = ['pre-deployment', 'deployment', 'post-deployment'];
+  const issues: MeaningIssue[] = [];
+  cfg.plan.forEach((p, i) => {
+    const prev = cfg.plan[i - 1];
+    if (prev && order.indexOf(p.phase) < order.indexOf(prev.phase)) {
+      issues.push({ check: 'phases-in-order', path: `plan[${i}].phase`, message: `${p.phase} cannot come after ${prev.phase}` });
+    }
+  });
+  return issues;
+};
+
+const stepEnvironmentsExist: Check = (cfg) =>
+  cfg.plan.flatMap((phase, pi) =>
+    phase.steps.flatMap((step, si) =>
+      (step.only ?? [])
+        .map((env, ei) => ({ env, ei }))
+        .filter(({ env }) => !cfg.environments[env])
+        .map(({ env, ei }) => ({ check: 'step-environments-exist', path: `plan[${pi}].steps[${si}].only[${ei}]`, message: `environment "${env}" is not defined` })),
+    ),
+  );
+
+const canaryIsCoherent: Check = (cfg) => {
+  const issues: MeaningIssue[] = [];
+  for (const [name, env] of Object.entries(cfg.environments)) {
+    const base = `environments.${name}`;
+    if (env.strategy === 'canary' && !env.canary) {
+      issues.push({ check: 'canary-has-steps', path: `${base}.canary`, message: 'strategy is canary but no canary steps are configured' });
+    }
+    if (!env.canary) continue;
+    let last = 0;
+    env.canary.steps.forEach((s, i) => {
+      const path = `${base}.canary.steps[${i}]`;
+      if ('weight' in s) {
+        if (s.weight < last) issues.push({ check: 'canary-weights-increase', path: `${path}.weight`, message: `weight ${s.weight} is lower than the previous ${last}; use rollback to go down` });
+        last = s.weight;
+      }
+      if ('analysis' in s && typeof s.analysis === 'string' && !cfg.analysis[s.analysis]) {
+        issues.push({ check: 'analysis-template-exists', path: `${path}.analysis`, message: `analysis template "${s.analysis}" is not defined under analysis` });
+      }
+    });
+    if (!env.canary.steps.some((s) => 'analysis' in s)) {
+      issues.push({ check: 'canary-has-analysis', path: `${base}.canary.steps`, message: 'a canary without an analysis step is promoted blindly; add at least one { analysis: ... }' });
+    }
+  }
+  return issues;
+};
+
+const productionIsStrict: Check = (cfg) => {
+  const issues: MeaningIssue[] = [];
+  for (const [name, env] of Object.entries(cfg.environments)) {
+    if (env.appEnv !== 'production') continue;
+    if (!env.rollback.automatic) {
+      issues.push({ check: 'production-auto-rollback', path: `environments.${name}.rollback.automatic`, message: 'production must roll back automatically when a step fails after traffic moved' });
+    }
+  }
+  return issues;
+};
+
+export const MEANING_CHECKS: Record<string, Check> = {
+  'default-environment-exists': defaultEnvironmentExists,
+  'unique-step-ids': uniqueStepIds,
+  'phases-in-order': phasesInOrder,
+  'step-environments-exist': stepEnvironmentsExist,
+  'canary-is-coherent': canaryIsCoherent,
+  'production-is-strict': productionIsStrict,
+};
+
+export function checkMeaning(cfg: RolloutConfig): MeaningIssue[] {
+  return Object.values(MEANING_CHECKS).flatMap((check) => check(cfg));
+}

@@ -1,0 +1,4 @@
+export { loadRollout, parseRollout, environment, expandEnv, findRolloutFile, type LoadedRollout } from './load.js';
+export { checkMeaning, MEANING_CHECKS, type MeaningIssue } from './checks.js';
+export { parseDuration, formatDuration } from './duration.js';
+export * from './schema.js';
