@@ -101,11 +101,14 @@ export async function createApiServer(config: Config, opts: CreateServerOptions 
     },
     close() {
       closing ??= (async () => {
+        // Leave room after the relay's flush for the Sentry flush and closing the pools, so the
+        // whole shutdown fits in SHUTDOWN_TIMEOUT_MS (runApi force-exits after it).
+        const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS - 1500;
         ctx.lifecycle.draining = true;
         if (config.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_DELAY_MS));
         await app.close();
-        await relay!.stop(Math.max(500, Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2)));
-        await reporter.flush(2000);
+        await relay!.stop(Math.max(250, deadline - Date.now()));
+        await reporter.close(2000);
         await Promise.allSettled([ctx.db.end(), ctx.redis?.quit()]);
       })();
       return closing;
