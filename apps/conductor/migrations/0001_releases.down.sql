@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE notifications;
+DROP TABLE smoke_results;
+DROP TABLE traffic_history;
+DROP TABLE measurements;
+DROP TABLE approvals;
+DROP TABLE env_locks;
+DROP TABLE environments;
+DROP TABLE release_steps;
+DROP TABLE releases;

@@ -1,0 +1,43 @@
+import { fileURLToPath } from 'node:url';
+import { Migrator } from '@cc/pg-migrate';
+import pg from 'pg';
+import { CcrError } from '../errors.js';
+
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export const STORE_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** The store lives in the database `ccr` on the app's PostgreSQL server unless told otherwise. */
+export function storeUrlFor(appDatabaseUrl: string, database = 'ccr'): string {
+  const u = new URL(appDatabaseUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new CcrError('store_failed', `store database name "${name}" must be letters, digits and _`);
+  u.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: 5000 });
+  try {
+    await admin.connect();
+    const r = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (r.rowCount === 0) await admin.query(`CREATE DATABASE ${name}`).catch((err: { code?: string }) => {
+      if (err.code !== '42P04') throw err; // created concurrently by another ccr
+    });
+  } catch (err) {
+    throw new CcrError('store_failed', `cannot reach the ccr store's server at ${u.host}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
+/** Opens (creating and migrating if needed) the conductor's store. */
+export async function openStorePool(url: string): Promise<pg.Pool> {
+  await ensureDatabase(url);
+  await new Migrator({ databaseUrl: url, dir: STORE_MIGRATIONS_DIR }).up();
+  const pool = new pg.Pool({ connectionString: url, max: 5, application_name: 'ccr' });
+  pool.on('error', () => undefined);
+  return pool;
+}
