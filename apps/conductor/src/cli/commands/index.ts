@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
+import { register as build } from './build.js';
+import { register as verifyArtifact } from './verify-artifact.js';
 
 /** Each command file exports register(program); adding a command is one line here. */
-const registrars: Array<(program: Command) => void> = [];
+const registrars: Array<(program: Command) => void> = [
+  build,
+  verifyArtifact,
+];
 
 export function registerCommands(program: Command): void {
   for (const register of registrars) register(program);

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { buildArtifact } from '../../artifacts/build.js';
+import { ccPaths } from '../../paths.js';
+import { emit, fail, progress, type GlobalOptions } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description('build a git ref into an immutable release artifact under .cc/artifacts/<version>/')
+    .argument('<git-ref>', 'a tag (the version is its name), branch or commit (the version is its 12-digit short sha)')
+    .option('--json', 'machine-readable output')
+    .addHelpText(
+      'after',
+      `
+The ref is checked out into a clean git worktree (the working copy is never read). A complete
+artifact for the same commit is reused as is, so building twice does nothing.
+
+Example:
+  $ npx ccr build v1.4.0
+  $ npx ccr build HEAD --json`,
+    )
+    .action(async (ref: string, cmdOpts: GlobalOptions, cmd: Command) => {
+      const opts: GlobalOptions = { ...cmd.optsWithGlobals<GlobalOptions>(), ...cmdOpts };
+      try {
+        const paths = ccPaths();
+        const result = await buildArtifact({ repo: paths.projectRoot, ref, artifactsDir: paths.artifacts, onProgress: (line) => progress(opts, `build: ${line}`) });
+        emit(
+          opts,
+          {
+            version: result.version,
+            commit: result.commit,
+            dir: result.dir,
+            built: result.built,
+            durationMs: result.durationMs,
+            dependencies: result.dependencies ?? null,
+            files: Object.keys(result.manifest.files).length,
+            migrations: result.manifest.migrations.length,
+            notes: result.manifest.notes,
+          },
+          () =>
+            [
+              result.built
+                ? `built ${result.version} (${result.commit.slice(0, 12)}) in ${(result.durationMs / 1000).toFixed(1)} s -> ${result.dir}`
+                : `artifact ${result.version} (${result.commit.slice(0, 12)}) already exists -> ${result.dir}`,
+              `  ${Object.keys(result.manifest.files).length} files, ${result.manifest.migrations.length} migrations, web: ${result.manifest.web ?? 'none'}`,
+              ...result.manifest.notes.map((n) => `  note: ${n}`),
+            ].join('\n'),
+        );
+      } catch (err) {
+        fail(opts, err);
+      }
+    });
+}

@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Where the conductor keeps its local state. Everything lives under one `.cc/` folder of the
+// project (gitignored); CCR_HOME moves it elsewhere, which tests use so they never touch a
+// developer's real artifacts, secrets or running environment.
+
+/** The checkout the conductor itself runs from (its node_modules, the router source). */
+export const INSTALL_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+
+export interface CcPaths {
+  /** The git checkout whose refs are built (CCR_PROJECT_ROOT, else the enclosing git repo). */
+  projectRoot: string;
+  home: string;
+  artifacts: string;
+  runtime: string;
+  logs: string;
+  secrets: string;
+  pg: string;
+  router: string;
+}
+
+export function projectRoot(cwd = process.cwd()): string {
+  const fromEnv = process.env['CCR_PROJECT_ROOT'];
+  if (fromEnv) return resolve(fromEnv);
+  try {
+    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return INSTALL_ROOT;
+  }
+}
+
+export function ccPaths(root = projectRoot(), home = process.env['CCR_HOME'] ? resolve(process.env['CCR_HOME']) : join(root, '.cc')): CcPaths {
+  return {
+    projectRoot: root,
+    home,
+    artifacts: join(home, 'artifacts'),
+    runtime: join(home, 'runtime'),
+    logs: join(home, 'runtime', 'logs'),
+    secrets: join(home, 'secrets'),
+    pg: join(home, 'pg'),
+    router: join(home, 'router'),
+  };
+}
