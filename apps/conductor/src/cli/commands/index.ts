@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
+import { register as plan } from './plan.js';
 import { register as build } from './build.js';
 import { register as verifyArtifact } from './verify-artifact.js';
 
 /** Each command file exports register(program); adding a command is one line here. */
 const registrars: Array<(program: Command) => void> = [
+  plan,
   build,
   verifyArtifact,
 ];

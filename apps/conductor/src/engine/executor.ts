@@ -1,0 +1,146 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { resolvePlan, type ResolvedStep } from '../plan/resolve.js';
+import { getRelease, getSteps, saveStep, type Release, type ReleaseState } from '../store/index.js';
+import { checkApproval } from './approvals.js';
+import type { RolloutContext } from './context.js';
+import { runHook } from './hooks.js';
+import { stepImpl } from './registry.js';
+import { fail, type StepResult } from './step-result.js';
+
+/** How a run ended, with the exit code of DESIGN §4. */
+export interface RunOutcome {
+  state: ReleaseState;
+  exitCode: 0 | 1 | 2 | 3;
+  reason: string;
+}
+
+/** What to do when a step fails: undo traffic (rollback) or just clean up new instances. */
+export interface Recovery<S> {
+  /** Traffic moved: put every service back on the previous version, then stop the new one. */
+  rollback(ctx: RolloutContext<S>, reason: string): Promise<void>;
+  /** No traffic moved: stop anything the release started. */
+  cleanup(ctx: RolloutContext<S>, reason: string): Promise<void>;
+}
+
+export class AbortRequested extends Error {
+  constructor(readonly by: string) {
+    super(`aborted by ${by}`);
+  }
+}
+
+const trafficMoved = (r: Release) => r.data['trafficMoved'] === true;
+
+async function reconcileOnce<S>(ctx: RolloutContext<S>, rs: ResolvedStep): Promise<StepResult> {
+  const s = rs.step;
+  try {
+    if (s.kind === 'manual') return await checkApproval(ctx.store, ctx.release.id, s.id);
+    if (s.kind === 'hook') return await runHook(ctx as RolloutContext, s);
+    return await stepImpl<S>(s.type).reconcile(ctx, s);
+  } catch (err) {
+    if (err instanceof AbortRequested) throw err;
+    return fail(`${s.id} raised an error: ${(err as Error).message}`);
+  }
+}
+
+/** Reads control requests (pause, promote, abort) written by other ccr processes. */
+async function checkControl<S>(ctx: RolloutContext<S>): Promise<void> {
+  const fresh = await getRelease(ctx.store, ctx.release.id);
+  if (!fresh) throw new Error(`release ${ctx.release.id} disappeared from the store`);
+  ctx.release = fresh;
+  const control = fresh.data['control'] as { action?: string; by?: string } | undefined;
+  if (control?.action === 'abort') throw new AbortRequested(control.by ?? 'someone');
+}
+
+/**
+ * Runs (or resumes) a release: every step of the environment's plan in order, persisting after
+ * each transition. Steps already done are skipped, so a resumed run continues where the
+ * killed one stopped; the current step reconciles again, which is safe because it is idempotent.
+ */
+export async function runRelease<S>(ctx: RolloutContext<S>, recovery: Recovery<S>): Promise<RunOutcome> {
+  const plan = resolvePlan(ctx.config, ctx.envName);
+  const records = new Map((await getSteps(ctx.store, ctx.release.id)).map((r) => [r.stepId, r]));
+  try {
+    for (const rs of plan) {
+      const prev = records.get(rs.step.id);
+      if (prev && (prev.status === 'done' || prev.status === 'skipped')) continue;
+      await ctx.update({ phase: rs.phase, step: rs.step.id, state: ctx.release.state === 'paused' ? 'paused' : 'running', reason: rs.step.title });
+      const base = { releaseId: ctx.release.id, stepId: rs.step.id, phase: rs.phase, kind: rs.step.kind, type: rs.step.kind === 'automated' ? rs.step.type : null };
+      await saveStep(ctx.store, { ...base, status: 'running', reason: 'started', attempt: true });
+      let lastReason = '';
+      for (;;) {
+        await checkControl(ctx);
+        if (ctx.release.state === 'paused') {
+          emitStep(ctx, rs, plan.length, 'paused', 'paused: ccr resume to continue');
+          await sleep(1000, undefined, { signal: ctx.signal });
+          continue;
+        }
+        const result = await reconcileOnce(ctx, rs);
+        if (result.status === 'wait') {
+          if (result.reason !== lastReason) {
+            await saveStep(ctx.store, { ...base, status: 'waiting', reason: result.reason, ...(result.data ? { data: result.data } : {}) });
+            emitStep(ctx, rs, plan.length, 'waiting', result.reason);
+            lastReason = result.reason;
+          }
+          await sleep(result.retryAfterMs, undefined, { signal: ctx.signal });
+          continue;
+        }
+        const status = result.status === 'fail' ? 'failed' : result.status;
+        await saveStep(ctx.store, { ...base, status, reason: result.reason, ...('data' in result && result.data ? { data: result.data } : {}) });
+        emitStep(ctx, rs, plan.length, status, result.reason);
+        await ctx.audit(`step.${status}`, result.reason, { step: rs.step.id, phase: rs.phase });
+        if (result.status === 'fail') return await failRelease(ctx, recovery, `${rs.step.id}: ${result.reason}`);
+        break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof AbortRequested) return failRelease(ctx, recovery, `aborted by ${err.by}`, 'aborted');
+    if (ctx.signal.aborted) throw err; // the process is stopping: leave the release in flight for --resume
+    return failRelease(ctx, recovery, `conductor error: ${(err as Error).message}`, 'failed', 1);
+  }
+  await ctx.update({ state: 'promoted', phase: 'done', step: null, reason: 'all steps done' });
+  await ctx.audit('release.promoted', 'ok', { version: ctx.release.version });
+  return { state: 'promoted', exitCode: 0, reason: 'all steps done' };
+}
+
+async function failRelease<S>(
+  ctx: RolloutContext<S>,
+  recovery: Recovery<S>,
+  reason: string,
+  finalState: 'failed' | 'aborted' = 'failed',
+  errorExit?: 1,
+): Promise<RunOutcome> {
+  const moved = trafficMoved(ctx.release);
+  if (moved && (ctx.env.rollback.automatic || finalState === 'aborted')) {
+    await ctx.update({ state: 'rolling_back', reason: `rolling back: ${reason}` });
+    await ctx.audit('release.rollback', 'started', { reason });
+    try {
+      await recovery.rollback(ctx, reason);
+    } catch (err) {
+      const why = `rollback failed: ${(err as Error).message} (after: ${reason})`;
+      await ctx.update({ state: 'failed', reason: why });
+      await ctx.audit('release.rollback', 'failed', { reason: why });
+      return { state: 'failed', exitCode: 1, reason: why };
+    }
+    const state = finalState === 'aborted' ? 'aborted' : 'rolled_back';
+    await ctx.update({ state, reason });
+    await ctx.audit('release.rollback', 'completed', { reason });
+    return { state, exitCode: 3, reason };
+  }
+  if (moved) {
+    // Automatic rollback is off: leave it in flight, traffic as is, with somebody in charge.
+    await ctx.update({ state: 'paused', reason: `failed, automatic rollback disabled: ${reason}. Run ccr rollback or ccr abort.` });
+    return { state: 'paused', exitCode: 1, reason };
+  }
+  try {
+    await recovery.cleanup(ctx, reason);
+  } catch (err) {
+    ctx.progress({ type: 'log', level: 'warn', message: `cleanup after failure: ${(err as Error).message}` });
+  }
+  await ctx.update({ state: finalState, reason });
+  await ctx.audit(`release.${finalState}`, reason);
+  return { state: finalState, exitCode: errorExit ?? 2, reason };
+}
+
+function emitStep<S>(ctx: RolloutContext<S>, rs: ResolvedStep, total: number, status: string, reason: string): void {
+  ctx.progress({ type: 'step', phase: rs.phase, step: rs.step.id, title: rs.step.title, status, reason, index: rs.index, total });
+}
