@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
-import type { DailyRewardResponse } from '../api/types.js';
+import type { DailyRewardResponse, LeaderboardRow } from '../api/types.js';
 import { ErrorText } from '../components/error-text.js';
-import { coins, dateTime, percent } from '../components/format.js';
+import { coins, dateTime, percent, signedCoins } from '../components/format.js';
 import { loadGames } from '../components/games-catalog.js';
 import { PageTitle } from '../components/page-title.js';
 import { useAction } from '../components/use-action.js';
@@ -12,8 +12,17 @@ import { useSession } from '../session.js';
 const GAME_PATHS = { slots: '/games/slots', rps: '/games/rps', gacha: '/games/gacha' } as const;
 
 export function LobbyPage() {
-  const { api, me, setBalance, setStreak } = useSession();
+  const { api, me, reload, setBalance, setStreak } = useSession();
   const games = useLoad(() => loadGames(api), 'games');
+  const leaders = useLoad(
+    () => api.request<{ entries: LeaderboardRow[] }>('GET', '/api/leaderboard?period=day').then((r) => r.entries.slice(0, 3)),
+    'leaders',
+  );
+  // Fresh balance and streak on every visit (another tab may have played); the header shows the
+  // last known values meanwhile, so nothing jumps.
+  useEffect(() => {
+    reload().catch(() => undefined);
+  }, [reload]);
   const [reward, setReward] = useState<DailyRewardResponse | null>(null);
   const [now, setNow] = useState(() => Date.now());
 
@@ -94,6 +103,19 @@ export function LobbyPage() {
             </li>
           ))}
         </ul>
+      </section>
+      <section className="card" aria-labelledby="leaders-heading">
+        <h2 id="leaders-heading">Today’s leaders</h2>
+        <ErrorText message={leaders.error} />
+        <ol className="leaders" data-testid="lobby-leaders">
+          {leaders.data?.length === 0 ? <li className="muted">Nobody has won anything today yet.</li> : null}
+          {(leaders.data ?? []).map((r) => (
+            <li key={r.rank}>
+              <span>{r.nickname}</span> <span className={`num ${r.net >= 0 ? 'up' : 'down'}`}>{signedCoins(r.net)}</span>
+            </li>
+          ))}
+        </ol>
+        <Link to="/leaderboard">See the full leaderboard</Link>
       </section>
     </>
   );
