@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import { CcrError } from '../src/errors.js';
 import {
   EnvLock, audit, createRelease, forceReleaseLock, inFlightRelease, listAudit, lockStatus, openStorePool, saveStep, getSteps, updateRelease,
