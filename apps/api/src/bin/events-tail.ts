@@ -68,7 +68,9 @@ const groupId = args.group ?? `cc-events-tail-${hostname()}-${randomBytes(4).toS
 // KafkaJS retries are noise for a CLI; its final error is reported below in one line.
 const logger = createLogger({ level: 'error', destination: process.stderr, base: { tool: 'events-tail' } });
 const kafka = createKafkaClient({ brokers: broker.data, clientId: 'cc-events-tail', logger });
-const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true });
+// A short fetch wait keeps the tail live against brokers (like the mock cluster) that hold
+// an empty fetch for the whole wait even after data arrives.
+const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: true, maxWaitTimeInMs: 500 });
 
 let seen = 0;
 let stopping = false;
