@@ -12,5 +12,7 @@ export const actionBody = z.object({
   metadata: z
     .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
     .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)
+    // PostgreSQL's jsonb cannot store U+0000; refuse it here rather than fail the insert.
+    .refine((m) => !JSON.stringify(m).includes('\\u0000'), 'must not contain NUL (\\u0000) characters')
     .optional(),
 });
