@@ -16,6 +16,8 @@ export const DEFAULT_DIST = resolve(WEB_ROOT, 'dist');
 const CACHE_DIR = resolve(WEB_ROOT, '../../node_modules/.cache/cc-web');
 const INPUTS = ['src', 'public', 'index.html', 'vite.config.ts', 'tools/version.ts', 'package.json'];
 const LOCK_STALE_MS = 180_000;
+/** Bump when the way this file builds changes, so older builds count as stale. */
+const RECIPE = 2;
 
 export interface WebBuild {
   dist: string;
@@ -34,7 +36,7 @@ function listFiles(path: string, out: string[]): string[] {
 
 /** sha256 over every input file's path and content, plus the version that will be stamped. */
 export function inputsHash(version: string): string {
-  const h = createHash('sha256').update(`version:${version}\n`);
+  const h = createHash('sha256').update(`recipe:${RECIPE}\nversion:${version}\n`);
   for (const file of INPUTS.flatMap((p) => listFiles(resolve(WEB_ROOT, p), []))) {
     h.update(`${relative(WEB_ROOT, file)}\n`).update(readFileSync(file)).update('\n');
   }
@@ -73,7 +75,9 @@ function runVite(outDir: string, env: NodeJS.ProcessEnv): Promise<void> {
     let output = '';
     const child = spawn(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], {
       cwd: WEB_ROOT,
-      env: { ...env, CC_WEB_OUT_DIR: outDir },
+      // Always a production build: the test runner sets NODE_ENV=test, which would otherwise
+      // give React's development build.
+      env: { ...env, NODE_ENV: 'production', CC_WEB_OUT_DIR: outDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
