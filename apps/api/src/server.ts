@@ -109,7 +109,9 @@ export async function createApiServer(config: Config, opts: CreateServerOptions 
         await app.close();
         await relay!.stop(Math.max(250, deadline - Date.now()));
         await reporter.close(2000);
-        await Promise.allSettled([ctx.db.end(), ctx.redis?.quit()]);
+        // quit() is refused while Redis is unreachable and the client would keep reconnecting
+        // (holding the process open), so fall back to dropping the connection.
+        await Promise.allSettled([ctx.db.end(), ctx.redis?.quit().catch(() => ctx.redis?.disconnect())]);
       })();
       return closing;
     },
