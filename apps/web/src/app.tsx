@@ -52,13 +52,16 @@ export function App() {
     if (status === 'anonymous' && !(path in PUBLIC_PAGES)) navigate('/login', { replace: true });
   }, [status, path]);
 
-  let Page: ComponentType | undefined;
-  if (status === 'booting') Page = Booting;
-  else if (signedIn) Page = PLAYER_PAGES[path] ?? (path in PUBLIC_PAGES ? Booting : NotFound);
+  // While a stored session resumes, the player's page already renders: its requests wait for
+  // the same single-flight refresh, so the layout does not switch from a placeholder and jump.
+  const playerLayout = signedIn || (status === 'booting' && path in PLAYER_PAGES);
+  let Page: ComponentType;
+  if (playerLayout) Page = PLAYER_PAGES[path] ?? (path in PUBLIC_PAGES ? Booting : NotFound);
+  else if (status === 'booting') Page = Booting;
   else Page = PUBLIC_PAGES[path] ?? Booting;
 
   return (
-    <Layout signedIn={signedIn}>
+    <Layout signedIn={playerLayout}>
       <Page />
     </Layout>
   );

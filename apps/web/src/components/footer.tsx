@@ -20,8 +20,7 @@ export function Footer() {
       <span>
         API <span data-testid="api-version">{api}</span>
       </span>
-      <span aria-hidden="true"> · </span>
-      <span>Virtual coins only, no real money.</span>
+      <span className="footer-note">Virtual coins only, no real money.</span>
     </footer>
   );
 }

@@ -82,16 +82,16 @@ export function RpsPage() {
             <thead>
               <tr>
                 <th scope="col">Result</th>
-                <th scope="col">Pays</th>
-                <th scope="col">Chance</th>
+                <th scope="col" className="num">Pays (× bet)</th>
+                <th scope="col" className="num">Chance</th>
               </tr>
             </thead>
             <tbody>
               {odds.results.map((r) => (
                 <tr key={r.result}>
                   <td>{r.result.charAt(0).toUpperCase() + r.result.slice(1)}</td>
-                  <td>{r.multiplier}× bet</td>
-                  <td>{percent(r.probability)}</td>
+                  <td className="num">{r.multiplier}×</td>
+                  <td className="num">{percent(r.probability)}</td>
                 </tr>
               ))}
             </tbody>

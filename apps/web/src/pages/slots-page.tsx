@@ -71,16 +71,16 @@ export function SlotsPage() {
             <thead>
               <tr>
                 <th scope="col">Line</th>
-                <th scope="col">Pays</th>
-                <th scope="col">Chance</th>
+                <th scope="col" className="num">Pays (× bet)</th>
+                <th scope="col" className="num">Chance</th>
               </tr>
             </thead>
             <tbody>
               {odds.paytable.map((l) => (
                 <tr key={l.line}>
                   <td>{l.description}</td>
-                  <td>{l.multiplier}× bet</td>
-                  <td>{percent(l.probability)}</td>
+                  <td className="num">{l.multiplier}×</td>
+                  <td className="num">{percent(l.probability)}</td>
                 </tr>
               ))}
             </tbody>

@@ -50,7 +50,6 @@ export function WalletPage() {
             <caption className="visually-hidden">Wallet history, page {page + 1}</caption>
             <thead>
               <tr>
-                <th scope="col">When</th>
                 <th scope="col">What</th>
                 <th scope="col" className="num">
                   Coins
@@ -63,10 +62,12 @@ export function WalletPage() {
             <tbody>
               {entries.map((e) => (
                 <tr key={String(e.id)} data-kind={e.kind}>
-                  <td>{dateTime(e.createdAt)}</td>
                   <td>
-                    {KIND_WORDS[e.kind] ?? e.kind}
-                    {playRef(e.kind, e.refId) ? <span className="muted play-ref"> · {playRef(e.kind, e.refId)}</span> : null}
+                    <span className="kind">{KIND_WORDS[e.kind] ?? e.kind}</span>
+                    <span className="muted small">
+                      {dateTime(e.createdAt)}
+                      {playRef(e.kind, e.refId) ? <span className="play-ref"> · {playRef(e.kind, e.refId)}</span> : null}
+                    </span>
                   </td>
                   <td className={`num ${e.amount >= 0 ? 'up' : 'down'}`}>{signedCoins(e.amount)}</td>
                   <td className="num">{coins(e.balanceAfter)}</td>
@@ -74,7 +75,7 @@ export function WalletPage() {
               ))}
               {!ledger.loading && entries.length === 0 && !ledger.error ? (
                 <tr>
-                  <td colSpan={4}>No coin movements yet.</td>
+                  <td colSpan={3}>No coin movements yet.</td>
                 </tr>
               ) : null}
             </tbody>
