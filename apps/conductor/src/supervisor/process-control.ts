@@ -82,9 +82,16 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
  * SIGTERM (the app drains and exits), then SIGKILL after graceMs. Resolves once the pid is
  * gone; returns how it ended.
  */
-export async function terminate(pid: number, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<'not-running' | 'terminated' | 'killed'> {
+export async function terminate(pid: number, graceMs: number, signal: NodeJS.Signals = 'SIGTERM', opts: { leaderOnly?: boolean } = {}): Promise<'not-running' | 'terminated' | 'killed'> {
   if (!isAlive(pid)) return 'not-running';
-  signalGroup(pid, signal);
+  // PostgreSQL wants the signal on the postmaster only; it tells its own children.
+  if (opts.leaderOnly) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  } else signalGroup(pid, signal);
   if (await waitForExit(pid, graceMs)) {
     signalGroup(pid, 'SIGKILL'); // stragglers in the group
     return 'terminated';

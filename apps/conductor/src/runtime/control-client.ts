@@ -1,0 +1,75 @@
+import { CcrError } from '../errors.js';
+import type { CcPaths } from '../paths.js';
+import type { InstanceController, InstanceInfo, StartOptions } from '../supervisor/types.js';
+import type { RuntimeStatus } from './status.js';
+import { readRuntime } from './runtime-state.js';
+import { readSecret } from './secrets.js';
+
+// The InstanceController of a running `ccr up`, reached over its loopback control API.
+// `SupervisorClient.connect(paths)` finds it through .cc/runtime/runtime.json.
+
+export class SupervisorClient implements InstanceController {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** Throws not_found when no runtime is running (start one with `ccr up`). */
+  static connect(paths: CcPaths): SupervisorClient {
+    const rt = readRuntime(paths);
+    const token = readSecret(paths.runtime, 'control-token');
+    if (!rt?.controlUrl || !token) throw new CcrError('not_found', 'no local runtime is running; start it with `npx ccr up --detach`');
+    return new SupervisorClient(rt.controlUrl, token);
+  }
+
+  async start(version: string, count: number, opts: StartOptions = {}): Promise<InstanceInfo[]> {
+    const body = { version, count, ...(opts.readyTimeoutMs ? { readyTimeoutMs: opts.readyTimeoutMs } : {}) };
+    return (await this.request<{ instances: InstanceInfo[] }>('POST', '/v1/instances', body, (opts.readyTimeoutMs ?? 60_000) + 30_000)).instances;
+  }
+
+  async list(): Promise<InstanceInfo[]> {
+    return (await this.request<{ instances: InstanceInfo[] }>('GET', '/v1/instances')).instances;
+  }
+
+  async stop(id: string): Promise<void> {
+    await this.request('DELETE', `/v1/instances/${encodeURIComponent(id)}`, undefined, 60_000);
+  }
+
+  async stopVersion(version: string): Promise<InstanceInfo[]> {
+    return (await this.request<{ stopped: InstanceInfo[] }>('POST', `/v1/versions/${encodeURIComponent(version)}/stop`, {}, 60_000)).stopped;
+  }
+
+  status(): Promise<RuntimeStatus> {
+    return this.request<RuntimeStatus>('GET', '/v1/status');
+  }
+
+  async setActiveVersion(version: string): Promise<void> {
+    await this.request('PUT', '/v1/active-version', { version });
+  }
+
+  /** Asks the runtime to stop everything and exit; returns at once (poll its pid). */
+  async shutdown(): Promise<void> {
+    await this.request('POST', '/v1/shutdown', {});
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new CcrError('supervisor_failed', `the runtime's control API at ${this.baseUrl} is unreachable (${method} ${path})`, { cause: err });
+    }
+    const json = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null;
+    if (!res.ok) {
+      const code = json?.error?.code;
+      const known = code === 'not_found' || code === 'usage' || code === 'instance_not_ready' || code === 'artifact_invalid' ? code : 'supervisor_failed';
+      throw new CcrError(known, json?.error?.message ?? `control API ${method} ${path} answered ${res.status}`, { details: { status: res.status, ...(json?.error?.details ?? {}) } });
+    }
+    return json as T;
+  }
+}
