@@ -28,7 +28,7 @@ export function handleError(
   }
   const fe = err as FastifyError;
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
-  if (status === 413) return reply.status(413).send(body('payload_too_large', 'Request body is too large.', requestId));
+  if (status === 413) return reply.status(413).send(body('payload_too_large', 'body: is larger than the request size limit.', requestId, 'body'));
   if (status >= 400 && status < 500) {
     const code = fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'bad_request' : 'bad_request';
     const message =
