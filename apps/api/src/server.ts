@@ -106,7 +106,14 @@ export async function createApiServer(config: Config, opts: CreateServerOptions 
         const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS - 1500;
         ctx.lifecycle.draining = true;
         if (config.SHUTDOWN_DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_DELAY_MS));
-        await app.close();
+        // Fastify closes only the connections idle at the moment close() starts; a keep-alive
+        // connection whose request finishes later would hold close() for keepAliveTimeout (72 s).
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweep);
+        }
         await relay!.stop(Math.max(250, deadline - Date.now()));
         await reporter.close(2000);
         // quit() is refused while Redis is unreachable and the client would keep reconnecting
