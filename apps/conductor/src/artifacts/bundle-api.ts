@@ -16,6 +16,9 @@ const OPTIONAL_MISSING = ['pg-native'];
 /** Declared as dependencies by the native packages but only used when compiling them. */
 const BUILD_ONLY = new Set(['node-addon-api', 'cross-env', 'node-gyp', 'prebuildify']);
 
+/** node-gyp's intermediate files: only the linked .node binary is needed at run time. */
+const COMPILE_DEBRIS = /(\/obj\.target(\/|$)|\/\.deps(\/|$)|\.o$|\.o\.d$|\/node_modules\/\.cache(\/|$))/;
+
 const ENTRIES = { server: 'apps/api/src/bin/start-api.ts', migrate: 'apps/api/src/bin/migrate.ts', admin: 'apps/api/src/bin/admin.ts' } as const;
 
 // CJS dependencies call require() and read __dirname; ESM output has neither.
@@ -94,7 +97,7 @@ function copyPackages(roots: string[], from: string, to: string): string[] {
     if (!existsSync(join(src, 'package.json'))) throw new CcrError('build_failed', `external package ${name} is not installed; cannot copy it into the artifact`);
     seen.add(name);
     mkdirSync(join(to, name, '..'), { recursive: true });
-    cpSync(src, join(to, name), { recursive: true, dereference: true, filter: (p) => !p.includes('/node_modules/.cache') });
+    cpSync(src, join(to, name), { recursive: true, dereference: true, filter: (p) => !COMPILE_DEBRIS.test(p) });
     const pkg = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     queue.push(...Object.keys(pkg.dependencies ?? {}));
   }
