@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiClient } from './api/client.js';
 import { SessionEndedError } from './api/errors.js';
 import { sessionRefreshTokenStore } from './api/refresh-token-store.js';
@@ -42,10 +42,19 @@ export function SessionProvider({ children, api: given }: { children: ReactNode;
     [api],
   );
 
-  const reload = useCallback(async () => {
-    const next = await api.request<Me>('GET', '/api/me');
-    setMe(next);
-    setStatus('authenticated');
+  // Several callers may ask at once (resume, the lobby); they share one request.
+  const reloading = useRef<Promise<void> | null>(null);
+  const reload = useCallback(() => {
+    reloading.current ??= api
+      .request<Me>('GET', '/api/me')
+      .then((next) => {
+        setMe(next);
+        setStatus('authenticated');
+      })
+      .finally(() => {
+        reloading.current = null;
+      });
+    return reloading.current;
   }, [api]);
 
   // A reload keeps the refresh token (sessionStorage), so the tab picks up where it was.
