@@ -2,7 +2,16 @@
 // that run or describe plans, so `ccr --help` stays fast.
 export async function loadStepImplementations(): Promise<void> {
   await Promise.all([
+    import('./artifact-build.js'),
+    import('./gate-artifact.js'),
+    import('./rollback-readiness.js'),
+    import('./migrate.js'),
+    import('./deploy-backend.js'),
+    import('./deploy-frontend.js'),
+    import('./maintenance.js'),
     import('./smoke.js'),
     import('./notify.js'),
   ]);
+  // after the others, so a real report step (when it exists) is registered first
+  await import('./report-placeholder.js');
 }

@@ -5,6 +5,17 @@ import { register as verifyArtifact } from './verify-artifact.js';
 import { register as up } from './up.js';
 import { register as down } from './down.js';
 import { register as status } from './status.js';
+import { register as deploy } from './deploy.js';
+import { register as rollback } from './rollback.js';
+import { register as abort } from './abort.js';
+import { register as promote } from './promote.js';
+import { register as pause } from './pause.js';
+import { register as resume } from './resume.js';
+import { register as approve } from './approve.js';
+import { register as history } from './history.js';
+import { register as audit } from './audit.js';
+import { register as lockCmd } from './lock.js';
+import { register as maintenance } from './maintenance.js';
 
 /** Each command file exports register(program); adding a command is one line here. */
 const registrars: Array<(program: Command) => void> = [
@@ -14,6 +25,17 @@ const registrars: Array<(program: Command) => void> = [
   up,
   down,
   status,
+  deploy,
+  rollback,
+  abort,
+  promote,
+  pause,
+  resume,
+  approve,
+  history,
+  audit,
+  lockCmd,
+  maintenance,
 ];
 
 export function registerCommands(program: Command): void {

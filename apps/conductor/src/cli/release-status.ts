@@ -1,0 +1,73 @@
+import type pg from 'pg';
+import { listMeasurements } from '../analysis/record.js';
+import { pendingScaleDowns } from '../strategies/scale-down.js';
+import { getEnvState, inFlightRelease, latestRelease, lockStatus, type LockInfo, type Release } from '../store/index.js';
+
+// The release half of `ccr status --json` (DESIGN §4): the environment's active and previous
+// versions, the lock, and the current (or last) release with phase, step, state and reason.
+// The runtime half (instances, router weights per service, maintenance) comes from
+// runtime/status.ts; cli/commands/status.ts puts both side by side.
+
+export interface ReleaseStatus {
+  environment: string;
+  activeVersion: string | null;
+  previousVersion: string | null;
+  lock: LockInfo | null;
+  release: {
+    id: string;
+    version: string | null;
+    ref: string;
+    strategy: string;
+    startedBy: string;
+    phase: string;
+    step: string | null;
+    state: string;
+    reason: string;
+    inFlight: boolean;
+    /** In flight with no live lock holder: a conductor died; run ccr deploy --resume or ccr abort. */
+    unattended: boolean;
+    canary: { step: number; weight: number } | null;
+    lastVerdicts: Array<{ metric: string; verdict: string; value: number | null; baseline: number | null; threshold: number | null; reason: string }>;
+    createdAt: string;
+    updatedAt: string;
+    finishedAt: string | null;
+  } | null;
+  pendingScaleDowns: Array<{ version: string; due: string }>;
+}
+
+export async function releaseStatus(db: Pick<pg.Pool, 'query'>, env: string): Promise<ReleaseStatus> {
+  const [state, lock, inFlight] = await Promise.all([getEnvState(db, env), lockStatus(db, env), inFlightRelease(db, env)]);
+  const r: Release | null = inFlight ?? (await latestRelease(db, env));
+  const canary = r?.data['canary'] as { index: number; weight: number } | undefined;
+  const verdicts = r ? (await listMeasurements(db, r.id)).slice(-4) : [];
+  return {
+    environment: env,
+    activeVersion: state.activeVersion,
+    previousVersion: state.previousVersion,
+    lock,
+    release: r && {
+      id: r.id, version: r.version, ref: r.ref, strategy: r.strategy, startedBy: r.startedBy,
+      phase: r.phase, step: r.step, state: r.state, reason: r.reason,
+      inFlight: Boolean(inFlight), unattended: Boolean(inFlight) && lock?.state !== 'held',
+      canary: canary ? { step: canary.index, weight: canary.weight } : null,
+      lastVerdicts: verdicts.map((m) => ({ metric: m.metric, verdict: m.verdict, value: m.value, baseline: m.baseline, threshold: m.threshold, reason: m.reason })),
+      createdAt: r.createdAt, updatedAt: r.updatedAt, finishedAt: r.finishedAt,
+    },
+    pendingScaleDowns: (await pendingScaleDowns(db, env)).map((p) => ({ version: p.version, due: p.due })),
+  };
+}
+
+export function humanReleaseStatus(s: ReleaseStatus): string {
+  const lines = [`releases of ${s.environment}: active ${s.activeVersion ?? 'none'}, previous ${s.previousVersion ?? 'none'}`];
+  lines.push(`  lock: ${s.lock ? `${s.lock.state} by ${s.lock.owner} (pid ${s.lock.pid}, heartbeat ${s.lock.heartbeatAt})` : 'free'}`);
+  const r = s.release;
+  if (r) {
+    lines.push(`  ${r.inFlight ? 'current' : 'last'} release ${r.id}: ${r.version ?? r.ref} (${r.strategy}) ${r.state}, phase ${r.phase}${r.step ? `, step ${r.step}` : ''}`);
+    lines.push(`    reason: ${r.reason}`);
+    if (r.canary) lines.push(`    canary: step ${r.canary.step + 1}, weight ${r.canary.weight}%`);
+    for (const v of r.lastVerdicts) lines.push(`    verdict ${v.metric}: ${v.verdict} — ${v.reason}`);
+    if (r.unattended) lines.push('    NOBODY IS IN CHARGE of this release (its conductor is gone): run `ccr deploy --resume` or `ccr abort`');
+  }
+  for (const p of s.pendingScaleDowns) lines.push(`  ${p.version} kept warm until ${p.due}`);
+  return lines.join('\n');
+}

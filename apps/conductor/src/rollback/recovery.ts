@@ -1,0 +1,49 @@
+import type { Recovery } from '../engine/executor.js';
+import { data, type DeployContext, type DeployServices } from '../strategies/services.js';
+import { switchBack } from './switch-back.js';
+
+// The executor's Recovery for real deploys. rollback: traffic moved, so every service goes
+// back to the stable version (instantly when it is warm) and the new version is stopped.
+// cleanup: no traffic moved, so the new version's instances are detached and stopped and the
+// database is left at the last good migration. Either way, maintenance this release turned on
+// is turned off again.
+
+async function maintenanceOff(ctx: DeployContext): Promise<void> {
+  if (data(ctx).maintenanceOn !== true) return;
+  await ctx.services.target.setMaintenance(false);
+  await ctx.update({ data: { maintenanceOn: false } });
+  await ctx.audit('maintenance.off', 'ok', { why: 'release ended' });
+}
+
+export function deployRecovery(): Recovery<DeployServices> {
+  return {
+    async rollback(ctx, reason) {
+      const version = ctx.release.version;
+      const stable = data(ctx).stable ?? ctx.release.previousVersion;
+      if (!stable) throw new Error('no stable version to roll back to (first deploy of this environment)');
+      ctx.progress({ type: 'log', level: 'warn', message: `rolling back to ${stable}: ${reason}` });
+      const r = await switchBack({
+        db: ctx.store, target: ctx.services.target, notifier: ctx.services.notifier, env: ctx.envName, actor: ctx.actor,
+        releaseId: ctx.release.id, to: stable, from: version, instances: ctx.services.instances, reason,
+        progress: (line) => ctx.progress({ type: 'log', level: 'warn', message: line }),
+      });
+      ctx.progress({ type: 'weights', service: 'api', weights: r.view.split.api });
+      await ctx.update({ data: { rollback: { to: stable, warm: r.warm, switchMs: r.switchMs } } });
+      await maintenanceOff(ctx);
+    },
+    async cleanup(ctx, reason) {
+      const version = ctx.release.version;
+      if (version && version !== (data(ctx).stable ?? null)) {
+        const target = ctx.services.target;
+        const view = await target.traffic();
+        if (Object.values(view.split).every((s) => !(s[version] ?? 0))) {
+          await target.detach({ version });
+          const mine = (await target.instances()).filter((i) => i.version === version);
+          await Promise.all(mine.map((i) => target.stop(i.id)));
+          if (mine.length) await ctx.audit('cleanup', 'ok', { version, stopped: mine.map((i) => i.id), reason });
+        }
+      }
+      await maintenanceOff(ctx);
+    },
+  };
+}

@@ -1,0 +1,9 @@
+import { registerStep } from '../engine/registry.js';
+import { reconcileFrontend } from '../strategies/frontend.js';
+import type { DeployServices } from '../strategies/services.js';
+
+// deploy.frontend: the web service follows the api (strategies/frontend.ts).
+registerStep<DeployServices>('deploy.frontend', {
+  movesTraffic: true,
+  reconcile: (ctx) => reconcileFrontend(ctx),
+});

@@ -1,0 +1,50 @@
+import type { RolloutContext } from '../engine/context.js';
+import type { Notifier } from '../notify/index.js';
+import type { SmokeServices } from '../smoke/index.js';
+import type { DeployTarget } from '../targets/deploy-target.js';
+
+// What `ccr deploy` wires into ctx.services for the steps and strategies of this issue. Each
+// piece is a narrow interface so tests can give real routers and simple upstreams.
+
+export interface ArtifactSource {
+  /** Builds (or reuses) the artifact of a git ref; returns its version and commit. */
+  build(ref: string, onProgress?: (line: string) => void): Promise<{ version: string; commit: string; built: boolean }>;
+  /** Re-hashes an artifact against its manifest. */
+  verify(version: string): Promise<{ ok: boolean; checked: number; problems: string[] }>;
+  /** Whether an artifact exists locally. */
+  has(version: string): boolean;
+  /** Whether the artifact carries web assets (its manifest's web folder). */
+  hasWeb(version: string): boolean;
+  /** Applies the artifact's migrations (its own migrate CLI, under the migrator's advisory lock). */
+  migrate(version: string): Promise<{ applied: number }>;
+}
+
+export interface DeployServices {
+  target: DeployTarget;
+  artifacts: ArtifactSource;
+  smoke?: SmokeServices;
+  notifier?: Notifier;
+  /** Instances per version (the local target's `instances`). */
+  instances: number;
+  /** Told when a version becomes the active one, so a restarted runtime starts it. */
+  onPromoted?(version: string): Promise<void>;
+  /** Low-traffic analysis: send about `requests` pinned requests to a version. */
+  smokeTraffic?(version: string, requests: number): Promise<{ sent: number; failed: number }>;
+}
+
+export type DeployContext = RolloutContext<DeployServices>;
+
+/** Release data keys the strategies share (persisted in releases.data). */
+export interface SharedReleaseData {
+  trafficMoved?: boolean;
+  /** The stable version the release started from (null on a first deploy). */
+  stable?: string | null;
+  maintenanceOn?: boolean;
+  /** Old version kept warm after a switch; stopped when due (strategies/scale-down.ts). */
+  scaleDown?: { version: string; due: string; done?: boolean };
+  control?: { action: string; by: string; at?: string } | null;
+}
+
+export function data(ctx: DeployContext): SharedReleaseData {
+  return ctx.release.data as SharedReleaseData;
+}

@@ -1,0 +1,28 @@
+import type { EnvironmentConfig } from '../config/index.js';
+import { CcrError } from '../errors.js';
+import type { CcPaths } from '../paths.js';
+import { SupervisorClient } from '../runtime/control-client.js';
+import { RouterAdminClient } from '../runtime/router-client.js';
+import { readRuntime } from '../runtime/runtime-state.js';
+import { readSecret } from '../runtime/secrets.js';
+import type { DeployTarget } from './deploy-target.js';
+import { LocalTarget } from './local-target.js';
+
+/** The deploy target of an environment, reached from any ccr process. */
+export function connectTarget(env: EnvironmentConfig, paths: CcPaths): DeployTarget {
+  if (env.target.type !== 'local') {
+    throw new CcrError('not_implemented', `the ${env.target.type} target is not implemented yet; only local deploys run (see docs/going-to-production.md)`);
+  }
+  const rt = readRuntime(paths);
+  if (!rt?.router) throw new CcrError('not_found', `no local runtime is running for ${paths.home}; start it with \`npx ccr up --detach\``);
+  const adminToken = readSecret(paths.secrets, 'router-admin-token');
+  const pinToken = readSecret(paths.secrets, 'router-pin-token');
+  if (!adminToken || !pinToken) throw new CcrError('not_found', `router tokens are missing under ${paths.secrets}; restart the runtime with \`npx ccr up\``);
+  const host = rt.router.host === '0.0.0.0' || rt.router.host === '::' ? '127.0.0.1' : rt.router.host;
+  return new LocalTarget({
+    controller: SupervisorClient.connect(paths),
+    router: new RouterAdminClient(`http://127.0.0.1:${rt.router.adminPort}`, adminToken),
+    publicUrl: `http://${host}:${rt.router.port}`,
+    pinToken,
+  });
+}
