@@ -132,6 +132,8 @@ describe('POST /api/auth/signup', () => {
     ['password huge', { inviteCode: 'X', nickname: 'valid_nick', password: 'p'.repeat(5000) }, 'password'],
     ['password an array', { inviteCode: 'X', nickname: 'valid_nick', password: ['correct-horse-battery'] }, 'password'],
     ['inviteCode huge', { inviteCode: 'C'.repeat(1000), nickname: 'valid_nick', password: 'correct-horse-battery' }, 'inviteCode'],
+    ['inviteCode with a NUL byte', { inviteCode: 'CC-\u0000', nickname: 'valid_nick', password: 'correct-horse-battery' }, 'inviteCode'],
+    ['inviteCode with punctuation', { inviteCode: "CC-'; --", nickname: 'valid_nick', password: 'correct-horse-battery' }, 'inviteCode'],
     ['inviteCode null', { inviteCode: null, nickname: 'valid_nick', password: 'correct-horse-battery' }, 'inviteCode'],
     ['body an array', [1, 2], 'body'],
   ];

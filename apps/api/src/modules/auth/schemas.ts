@@ -25,6 +25,8 @@ export const inviteCodeSchema = z
   .trim()
   .min(1, 'must not be empty')
   .max(64, 'must be at most 64 characters')
+  // Also keeps characters PostgreSQL text refuses (NUL) from reaching the query as a 500.
+  .regex(/^[A-Za-z0-9-]+$/, 'may contain only letters, digits and dashes')
   .transform((v) => v.toUpperCase());
 
 export const refreshTokenSchema = z.string().min(1, 'must not be empty').max(512, 'must be at most 512 characters');
