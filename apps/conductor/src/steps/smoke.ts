@@ -29,7 +29,12 @@ registerStep<{ smoke?: SmokeServices }>('smoke', {
     if (!version) return fail('smoke: the release has no version yet (build the artifact first)');
     const services = ctx.services?.smoke;
     if (!services) return fail('smoke: no smoke services wired (the deploy command must provide services.smoke)');
-    const target = await services.smokeTarget(version);
+    let target;
+    try {
+      target = await services.smokeTarget(version);
+    } catch (err) {
+      return fail(`smoke: no pinned route to ${version}: ${(err as Error).message}`);
+    }
     const report = await runSmokeSuite({
       ...target,
       expectVersion: version,
