@@ -23,6 +23,11 @@ test('typescript: the whole repository typechecks (strict)', async () => {
   assert.equal(out, '', out);
 });
 
+test('typescript: the web app typechecks against the DOM (apps/web/tsconfig.json)', async () => {
+  const out = await check('npx', ['tsc', '-p', 'apps/web/tsconfig.json']);
+  assert.equal(out, '', out);
+});
+
 test('eslint: type-only imports and the dependency direction hold', async () => {
   const out = await check('npx', ['eslint', '--max-warnings=0', '.']);
   assert.equal(out, '', out);
