@@ -48,9 +48,10 @@ export async function continueAnalysis(ctx: DeployContext, stepId: string, cfg: 
   if (canaryReqs() < cfg.minRequests && !st.smokeSent) {
     if (cfg.lowTraffic.action === 'smoke-traffic' && ctx.services.smokeTraffic) {
       const need = Math.max(cfg.lowTraffic.requests, cfg.minRequests - canaryReqs());
-      ctx.progress({ type: 'log', level: 'info', message: `analysis ${st.name}: only ${canaryReqs()} canary requests, sending ${need} pinned smoke requests to ${canary}` });
-      const sent = await ctx.services.smokeTraffic(canary, need);
-      await ctx.audit('analysis.smoke-traffic', 'ok', { analysis: st.name, version: canary, ...sent });
+      ctx.progress({ type: 'log', level: 'info', message: `analysis ${st.name}: only ${canaryReqs()} canary requests, sending ${need} pinned smoke requests to ${canary}${stable ? ` and, as the baseline, to ${stable}` : ''}` });
+      // The same requests to stable at the same time: the comparison stays like for like.
+      const [sent, baseline] = await Promise.all([ctx.services.smokeTraffic(canary, need), stable ? ctx.services.smokeTraffic(stable, need) : null]);
+      await ctx.audit('analysis.smoke-traffic', 'ok', { analysis: st.name, version: canary, ...sent, ...(baseline ? { stable, stableSent: baseline.sent, stableFailed: baseline.failed } : {}) });
       after = await ctx.services.target.counters();
       st = { ...st, smokeSent: true };
     } else if (cfg.lowTraffic.action === 'wait') {

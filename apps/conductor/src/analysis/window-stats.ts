@@ -10,16 +10,19 @@ export interface WindowStats {
   buckets: Array<{ le: number; count: number }>;
 }
 
+/** +Inf survives JSON (release.data) as null. */
+const bound = (le: number | null): number => (le === null ? Infinity : le);
+
 export function windowStats(before: VersionCounters[], after: VersionCounters[], version: string, service: ServiceName = 'api'): WindowStats {
   const find = (list: VersionCounters[]) => list.find((c) => c.version === version && c.service === service);
   const a = find(after);
   const b = find(before);
   if (!a) return { requests: 0, errors5xx: 0, buckets: [] };
-  const prev = new Map((b?.buckets ?? []).map((x) => [x.le, x.count]));
+  const prev = new Map((b?.buckets ?? []).map((x) => [bound(x.le), x.count]));
   return {
     requests: a.total - (b?.total ?? 0),
     errors5xx: a.errors5xx - (b?.errors5xx ?? 0),
-    buckets: a.buckets.map((x) => ({ le: x.le, count: x.count - (prev.get(x.le) ?? 0) })),
+    buckets: a.buckets.map((x) => ({ le: bound(x.le), count: x.count - (prev.get(bound(x.le)) ?? 0) })),
   };
 }
 
