@@ -105,7 +105,7 @@ describe('player journey (chromium)', () => {
       const ledgerText = (await page.getByTestId('ledger').textContent())!;
       for (const id of playIds) assert.ok(ledgerText.includes(`play ${id}`), `wallet lists play ${id}`);
       assert.ok(ledgerText.includes('Daily reward') && ledgerText.includes('Welcome bonus'));
-      const firstRowBalance = (await page.getByTestId('ledger').locator('tbody tr').first().locator('td').nth(3).textContent())!;
+      const firstRowBalance = (await page.getByTestId('ledger').locator('tbody tr').first().locator('td').nth(2).textContent())!;
       assert.equal(Number(firstRowBalance.replace(/,/g, '')), balance);
 
       // Leaderboard: today's and all-time boards both answer.
