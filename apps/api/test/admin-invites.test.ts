@@ -19,7 +19,7 @@ describe('POST /api/admin/invites', () => {
     t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { inviteCode, nickname, password: 'correct-horse-battery' } });
 
   test('needs a token: 401 without one or with a bad one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic abc' }]) {
+    for (const headers of [{}, { authorization: 'Bearer not.a.jwt' }, { authorization: 'Basic abc' }] as Record<string, string>[]) {
       const res = await create({ count: 1 }, headers);
       assert.equal(res.statusCode, 401, res.body);
       assert.equal(res.json().error.code, 'unauthorized');

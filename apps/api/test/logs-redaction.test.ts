@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { InjectOptions } from 'fastify';
 import { TEST_JWT_SECRET, bearer, createTestApp, type TestApp } from './support/test-app.js';
 
 // Logs at the chattiest level must still never contain a password, an access token, a refresh
@@ -12,7 +13,7 @@ describe('log redaction', () => {
 
   before(async () => {
     t = await createTestApp({ env: { LOG_LEVEL: 'trace' } });
-    const inject = async (opts: Parameters<TestApp['app']['inject']>[0]) => {
+    const inject = async (opts: InjectOptions) => {
       const res = await t.app.inject(opts);
       requestIds.push(String(res.headers['x-request-id']));
       return res;
