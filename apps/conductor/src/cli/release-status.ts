@@ -71,3 +71,33 @@ export function humanReleaseStatus(s: ReleaseStatus): string {
   for (const p of s.pendingScaleDowns) lines.push(`  ${p.version} kept warm until ${p.due}`);
   return lines.join('\n');
 }
+
+/**
+ * The release section for `ccr status` (best effort: a missing store or runtime is reported,
+ * not thrown). Also stops old versions whose scale-down is due, so `ccr status` is one of the
+ * processes that carry out a delayed scale-down.
+ */
+export async function releaseSection(envName?: string): Promise<ReleaseStatus | { error: string }> {
+  try {
+    const { openEnv } = await import('./open-env.js');
+    const o = await openEnv(envName);
+    try {
+      try {
+        const { reapScaleDowns } = await import('../strategies/scale-down.js');
+        const { currentActor } = await import('../store/index.js');
+        if ((await lockStatus(o.store, o.envName))?.state !== 'held') await reapScaleDowns(o.store, o.envName, o.target(), currentActor());
+      } catch {
+        // no runtime: nothing to scale down
+      }
+      return await releaseStatus(o.store, o.envName);
+    } finally {
+      await o.close();
+    }
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+export function humanReleaseSection(s: ReleaseStatus | { error: string }): string {
+  return 'error' in s ? `releases: unavailable (${s.error})` : humanReleaseStatus(s);
+}

@@ -5,6 +5,7 @@ import { readActiveVersion, readRuntime } from '../../runtime/runtime-state.js';
 import type { RuntimeStatus } from '../../runtime/status.js';
 import { isAlive } from '../../supervisor/process-control.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
+import { humanReleaseSection, releaseSection } from '../release-status.js';
 
 function human(s: RuntimeStatus): string {
   if (!s.running) return `environment ${s.environment}: not running (active release ${s.activeVersion ?? 'none'}); start it with \`npx ccr up\``;
@@ -54,7 +55,8 @@ export function register(program: Command): void {
             versions: [],
           };
         }
-        emit(opts, status, () => human(status));
+        const releases = await releaseSection();
+        emit(opts, { ...status, releases }, () => `${human(status)}\n${humanReleaseSection(releases)}`);
       } catch (err) {
         fail(opts, err);
       }
