@@ -40,8 +40,11 @@ export interface RouterOptions {
   drainTimeoutMs?: number;
   /** How long a target that refused a connection gets no traffic. */
   ejectMs?: number;
-  /** Idle/response socket timeout towards upstreams. */
+  /** No bytes from an upstream for this long during an exchange: 504. */
   upstreamTimeoutMs?: number;
+  /** Idle upstream connections are closed after this; keep it below the upstreams' keep-alive timeout (Node: 5 s). */
+  upstreamIdleMs?: number;
+  connectTimeoutMs?: number;
   maxSocketsPerTarget?: number;
   healthCheck?: Partial<HealthCheckOptions>;
   logger?: RouterLogger;
@@ -59,6 +62,8 @@ export interface ResolvedOptions {
   drainTimeoutMs: number;
   ejectMs: number;
   upstreamTimeoutMs: number;
+  upstreamIdleMs: number;
+  connectTimeoutMs: number;
   maxSocketsPerTarget: number;
   healthCheck: HealthCheckOptions;
   logger: RouterLogger;
@@ -104,6 +109,8 @@ export function resolveOptions(o: RouterOptions): ResolvedOptions {
     drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
     ejectMs: o.ejectMs ?? 10_000,
     upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
+    upstreamIdleMs: o.upstreamIdleMs ?? 4_000,
+    connectTimeoutMs: o.connectTimeoutMs ?? 5_000,
     maxSocketsPerTarget: o.maxSocketsPerTarget ?? 512,
     healthCheck,
     logger: o.logger ?? silentLogger,

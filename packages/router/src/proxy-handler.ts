@@ -2,7 +2,7 @@
 // streams the request and the response through keep-alive upstream pools without parsing
 // bodies. Everything per request is plain field access on the current RouteTable, which
 // is replaced as a whole on state change.
-import http from 'node:http';
+import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
@@ -10,6 +10,7 @@ import type { TokenCheck } from './auth.js';
 import { isApiPath, isAssetPath, readVersionCookie } from './paths.js';
 import type { RouteTable, ServiceTable, VersionGroup } from './route-table.js';
 import type { TargetRuntime } from './target-runtime.js';
+import type { Exchange as UpstreamExchange, ExchangeHandler, UpstreamError } from './upstream/upstream-pool.js';
 
 /** The target that answered the previous request on a client connection. */
 const kLastTarget = Symbol('cc.lastTarget');
@@ -83,18 +84,21 @@ export class ProxyHandler {
         return;
       }
     }
-    new Exchange(req, res, svc, url, requestId, setCookie, start, this.settings.ejectMs).send(target);
+    new ProxyCall(req, res, svc, url, requestId, setCookie, start, this.settings.ejectMs).send(target);
   };
 }
 
-/** One client request and its upstream attempts (a retry after refusal, asset fallbacks). */
-class Exchange {
-  private upReq: http.ClientRequest | undefined;
+/** One client request and its upstream attempts (a resend, asset fallbacks). */
+class ProxyCall implements ExchangeHandler {
+  private upstream: UpstreamExchange | undefined;
   private current: TargetRuntime | undefined;
   private retried = false;
   private fallbacks: TargetRuntime[] | undefined;
+  private holdAsset404 = false;
   private readonly bodyless: boolean;
   private readonly idempotent: boolean;
+  private readonly chunked: boolean;
+  private head = '';
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -109,52 +113,88 @@ class Exchange {
     const m = req.method;
     this.idempotent = m === 'GET' || m === 'HEAD';
     const h = req.headers;
-    this.bodyless = h['content-length'] === undefined && h['transfer-encoding'] === undefined;
+    this.chunked = h['transfer-encoding'] !== undefined;
+    this.bodyless = h['content-length'] === undefined && !this.chunked;
     res.once('close', this.onClientClose);
   }
 
   send(target: TargetRuntime): void {
     this.current = target;
     target.begin();
-    const req = this.req;
-    const upReq = http.request({
-      agent: target.agent,
-      host: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: this.url,
-      headers: forwardHeaders(req, this.requestId),
-    });
-    this.upReq = upReq;
-    upReq.on('response', (upRes) => this.onResponse(target, upRes));
-    upReq.on('error', (err) => this.onUpstreamError(target, err));
-    upReq.on('timeout', () => upReq.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })));
-    if (this.bodyless) upReq.end();
-    else req.pipe(upReq);
+    if (this.head === '') this.head = requestHead(this.req, this.url, this.requestId, this.chunked, target);
+    this.holdAsset404 = this.idempotent && this.bodyless && this.svc.name === 'web' && isAssetPath(this.url);
+    this.upstream = target.pool.request(
+      { head: this.head, isHead: this.req.method === 'HEAD', body: this.bodyless ? undefined : this.req, chunked: this.chunked },
+      this,
+    );
   }
 
-  private onResponse(target: TargetRuntime, upRes: http.IncomingMessage): void {
-    const status = upRes.statusCode ?? 502;
-    if (status === 404 && this.idempotent && this.bodyless && this.svc.name === 'web' && isAssetPath(this.url)) {
+  onHead(status: number, headers: string[], hasRequestId: boolean): void {
+    const target = this.current!;
+    if (status === 404 && this.holdAsset404) {
       const next = this.nextFallback(target);
       if (next) {
-        upRes.resume();
-        this.release();
+        // Swallow this 404; onBody/onEnd of this attempt are ignored while we move on.
+        this.abandon();
         this.send(next);
         return;
       }
     }
     const res = this.res;
-    const out = responseHeaders(upRes.rawHeaders, target.version, this.requestId);
-    if (this.setCookie !== undefined) out.push('Set-Cookie', this.setCookie);
+    headers.push('X-CC-Served-By', target.version);
+    if (!hasRequestId) headers.push('X-Request-Id', this.requestId);
+    if (this.setCookie !== undefined) headers.push('Set-Cookie', this.setCookie);
     const socket = this.req.socket as TrackedSocket;
     const last = socket[kLastTarget];
     // A connection last served by a draining target is closed after this response, so
     // clients reconnect and nothing keeps the old version's connections warm.
-    if (target.draining || (last !== undefined && last.draining)) out.push('Connection', 'close');
+    if (target.draining || (last !== undefined && last.draining)) headers.push('Connection', 'close');
     socket[kLastTarget] = target;
-    res.writeHead(status, out);
-    upRes.pipe(res);
+    res.writeHead(status, headers);
+  }
+
+  onBody(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.onDrain);
+    return false;
+  }
+
+  onEnd(): void {
+    this.res.end();
+  }
+
+  onError(err: UpstreamError): void {
+    const target = this.current;
+    if (target === undefined) return;
+    target.stats.upstreamErrors++;
+    const now = Date.now();
+    if (err.code === 'ECONNREFUSED') target.eject(now, this.ejectMs);
+    if (this.res.headersSent) {
+      // Mid-body failure: the status is already out, so the only honest signal is a cut.
+      this.release();
+      this.res.destroy(err);
+      return;
+    }
+    this.release();
+    const resend = this.idempotent && this.bodyless && !this.retried;
+    if (resend && err.stale) {
+      // The upstream closed a kept-alive socket as we reused it: the request never arrived.
+      this.retried = true;
+      this.send(target);
+      return;
+    }
+    if (resend && err.code === 'ECONNREFUSED') {
+      this.retried = true;
+      const alt = this.svc.byVersion.get(target.version)?.pick(now, true, target);
+      if (alt) {
+        this.send(alt);
+        return;
+      }
+    }
+    const timeout = err.code === 'ETIMEDOUT';
+    sendError(this.res, this.svc.name === 'api', timeout ? 504 : 502, timeout ? 'upstream_timeout' : 'bad_gateway', 'the upstream did not answer', this.requestId, target);
+    // Count it against the version that failed, for the canary analysis.
+    target.stats.record(this.res.statusCode, (performance.now() - this.start) / 1000);
   }
 
   /**
@@ -175,29 +215,10 @@ class Exchange {
     return this.fallbacks.shift();
   }
 
-  private onUpstreamError(target: TargetRuntime, err: NodeJS.ErrnoException): void {
-    target.stats.upstreamErrors++;
-    const now = Date.now();
-    if (err.code === 'ECONNREFUSED') target.eject(now, this.ejectMs);
-    if (this.res.headersSent) {
-      // Mid-body failure: the status is already out, so the only honest signal is a cut.
-      this.res.destroy(err);
-      return;
-    }
+  /** Drops the current attempt (its connection cannot be reused mid-response). */
+  private abandon(): void {
+    this.upstream?.abort();
     this.release();
-    if (err.code === 'ECONNREFUSED' && this.idempotent && this.bodyless && !this.retried) {
-      this.retried = true;
-      const alt = this.svc.byVersion.get(target.version)?.pick(now, true, target);
-      if (alt) {
-        this.send(alt);
-        return;
-      }
-    }
-    const timeout = err.code === 'ETIMEDOUT';
-    sendError(this.res, this.svc.name === 'api', timeout ? 504 : 502, timeout ? 'upstream_timeout' : 'bad_gateway', 'the upstream did not answer', this.requestId, target);
-    // Count it against the version that failed, for the canary analysis.
-    target.stats.record(this.res.statusCode, (performance.now() - this.start) / 1000);
-    this.current = undefined;
   }
 
   private release(): void {
@@ -208,6 +229,10 @@ class Exchange {
     }
   }
 
+  private readonly onDrain = (): void => {
+    this.upstream?.resume();
+  };
+
   private readonly onClientClose = (): void => {
     const t = this.current;
     if (t === undefined) return;
@@ -215,68 +240,49 @@ class Exchange {
       t.stats.record(this.res.statusCode, (performance.now() - this.start) / 1000);
     } else {
       // The client went away first; stop the upstream work too.
-      this.upReq?.destroy();
+      this.upstream?.abort();
     }
     this.release();
   };
 }
 
 /**
- * The client's headers minus hop-by-hop ones and the pin token (a secret the app has no
- * use for), plus X-Forwarded-For/-Proto and X-Request-Id. Names are compared by length
- * first so most headers cost one integer check.
+ * Request line and headers for the upstream: the client's headers minus hop-by-hop ones
+ * and the pin token (a secret the app has no use for), plus X-Forwarded-For/-Proto and
+ * X-Request-Id. Names are compared by length first so most cost one integer check.
  */
-function forwardHeaders(req: http.IncomingMessage, requestId: string): string[] {
+function requestHead(req: http.IncomingMessage, url: string, requestId: string, chunked: boolean, target: TargetRuntime): string {
   const raw = req.rawHeaders;
-  const out: string[] = [];
+  let head = `${req.method} ${url} HTTP/1.1\r\n`;
   let xff: string | undefined;
+  let hasHost = false;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
     const len = k.length;
-    if (len === 10 || len === 16 || len === 2 || len === 7 || len === 15 || len === 17 || len === 14 || len === 12 || len === 19) {
+    if (len === 4 || len === 10 || len === 16 || len === 2 || len === 7 || len === 15 || len === 17 || len === 14 || len === 12 || len === 19) {
       const l = k.toLowerCase();
       if (l === 'x-forwarded-for') {
         xff = xff === undefined ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
         continue;
       }
-      if (
+      if (l === 'host') hasHost = true;
+      else if (
         l === 'connection' || l === 'keep-alive' || l === 'proxy-connection' || l === 'te' || l === 'trailer' ||
         l === 'upgrade' || l === 'x-forwarded-proto' || l === 'x-cc-pin-token' || l === 'x-request-id' ||
-        l === 'proxy-authorization'
+        l === 'proxy-authorization' || l === 'transfer-encoding'
       ) {
         continue;
       }
     }
-    out.push(k, raw[i + 1]!);
+    head += `${k}: ${raw[i + 1]!}\r\n`;
   }
   const socket = req.socket;
   let ip = socket.remoteAddress ?? '';
   if (ip.startsWith('::ffff:')) ip = ip.slice(7);
-  out.push(
-    'X-Forwarded-For', xff === undefined ? ip : `${xff}, ${ip}`,
-    'X-Forwarded-Proto', (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
-    'X-Request-Id', requestId,
-  );
-  return out;
-}
-
-/** Upstream response headers minus hop-by-hop ones, plus X-CC-Served-By and X-Request-Id. */
-function responseHeaders(raw: string[], version: string, requestId: string): string[] {
-  const out: string[] = [];
-  let hasRequestId = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!;
-    const len = k.length;
-    if (len === 10 || len === 16 || len === 12 || len === 14) {
-      const l = k.toLowerCase();
-      if (l === 'connection' || l === 'keep-alive' || l === 'proxy-connection' || l === 'x-cc-served-by') continue;
-      if (l === 'x-request-id') hasRequestId = true;
-    }
-    out.push(k, raw[i + 1]!);
-  }
-  out.push('X-CC-Served-By', version);
-  if (!hasRequestId) out.push('X-Request-Id', requestId);
-  return out;
+  if (!hasHost) head += `Host: ${target.hostname}:${target.port}\r\n`;
+  if (chunked) head += 'Transfer-Encoding: chunked\r\n';
+  const proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return `${head}X-Forwarded-For: ${xff === undefined ? ip : `${xff}, ${ip}`}\r\nX-Forwarded-Proto: ${proto}\r\nX-Request-Id: ${requestId}\r\n\r\n`;
 }
 
 /** Router-made errors: the JSON error contract for the api service, short text for pages. */

@@ -27,7 +27,12 @@ export class TargetPool {
         const key = targetKey(service, t);
         let rt = next.get(key) ?? this.current.get(key);
         if (!rt) {
-          rt = new TargetRuntime(service, t, this.statsFor(service, t.version), this.opts.maxSocketsPerTarget, this.opts.upstreamTimeoutMs);
+          rt = new TargetRuntime(service, t, this.statsFor(service, t.version), {
+            maxSockets: this.opts.maxSocketsPerTarget,
+            idleMs: this.opts.upstreamIdleMs,
+            timeoutMs: this.opts.upstreamTimeoutMs,
+            connectTimeoutMs: this.opts.connectTimeoutMs,
+          });
           this.health.watch(rt);
         }
         rt.draining = t.weight === 0;

@@ -1,9 +1,9 @@
 // One upstream instance as the data plane sees it: its connection pool and the live facts
 // (health, ejection, in-flight count, draining) that survive state changes as long as the
 // target keeps the same id and URL.
-import http from 'node:http';
 import type { RouterServiceName, RouterTarget } from '@cc/contracts';
 import type { VersionStats } from './metrics.js';
+import { UpstreamPool, type PoolOptions } from './upstream/upstream-pool.js';
 
 export class TargetRuntime {
   readonly key: string;
@@ -13,7 +13,7 @@ export class TargetRuntime {
   readonly url: string;
   readonly hostname: string;
   readonly port: number;
-  readonly agent: http.Agent;
+  readonly pool: UpstreamPool;
   /** Cached here so recording a request costs no map lookup. */
   readonly stats: VersionStats;
   /** Set by the health checker; optimistic at start, as HAProxy does, so a new state routes at once. */
@@ -29,7 +29,7 @@ export class TargetRuntime {
   removed = false;
   private drainWaiters: Array<() => void> = [];
 
-  constructor(service: RouterServiceName, t: RouterTarget, stats: VersionStats, maxSockets: number, timeoutMs: number) {
+  constructor(service: RouterServiceName, t: RouterTarget, stats: VersionStats, poolOptions: PoolOptions) {
     this.stats = stats;
     this.key = targetKey(service, t);
     this.id = t.id;
@@ -40,7 +40,7 @@ export class TargetRuntime {
     this.hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
     this.port = u.port ? Number(u.port) : 80;
     // Keep-alive pool per target: reusing upstream sockets is most of a proxy's throughput.
-    this.agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: timeoutMs, scheduling: 'lifo' });
+    this.pool = new UpstreamPool(this.hostname, this.port, poolOptions);
   }
 
   eligible(now: number): boolean {
@@ -71,7 +71,7 @@ export class TargetRuntime {
   }
 
   destroy(): void {
-    this.agent.destroy();
+    this.pool.destroy();
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();
