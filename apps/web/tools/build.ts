@@ -1,6 +1,6 @@
 // Builds the web app into apps/web/dist, or reuses the build when its inputs have not changed.
-// Tests, the benchmark and `npm start` call this; parallel callers (test files run in
-// parallel) take a lock so one builds and the others reuse its output.
+// Tests and the benchmark use ensureCachedBuild (an immutable folder per inputs hash); parallel
+// callers (test files run in parallel) take a lock so one builds and the others reuse it.
 //
 //   tsx apps/web/tools/build.ts            build now
 //   tsx apps/web/tools/build.ts --if-stale build only when sources or version changed
@@ -87,9 +87,20 @@ function runVite(outDir: string, env: NodeJS.ProcessEnv): Promise<void> {
   });
 }
 
+/** Builds into a temporary folder and swaps it into place, so a reader never sees half a build. */
+async function buildInto(dist: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const tmp = join(CACHE_DIR, `out-${process.pid}-${Date.now()}`);
+  await runVite(tmp, env);
+  const old = `${tmp}-old`;
+  if (existsSync(dist)) renameSync(dist, old);
+  mkdirSync(dirname(dist), { recursive: true });
+  renameSync(tmp, dist);
+  rmSync(old, { recursive: true, force: true });
+}
+
 /**
- * Builds into a temporary folder and swaps it into place, so a reader never sees half a build.
- * With `ifStale`, an existing build whose inputs hash matches is reused.
+ * The build in apps/web/dist (or `dist`). With `ifStale`, an existing build whose inputs hash
+ * matches is reused.
  */
 export async function ensureWebBuild(opts: { ifStale?: boolean; dist?: string; env?: NodeJS.ProcessEnv } = {}): Promise<WebBuild> {
   const env = opts.env ?? process.env;
@@ -107,13 +118,32 @@ export async function ensureWebBuild(opts: { ifStale?: boolean; dist?: string; e
   if (opts.ifStale && fresh()) return { dist, version, built: false };
   return withLock(async () => {
     if (opts.ifStale && fresh()) return { dist, version, built: false };
-    const tmp = join(CACHE_DIR, `out-${process.pid}-${Date.now()}`);
-    await runVite(tmp, env);
-    const old = `${tmp}-old`;
-    if (existsSync(dist)) renameSync(dist, old);
-    renameSync(tmp, dist);
-    rmSync(old, { recursive: true, force: true });
+    await buildInto(dist, env);
     writeFileSync(stampFile, JSON.stringify({ hash, version, builtAt: new Date().toISOString() }));
+    return { dist, version, built: true };
+  });
+}
+
+const KEEP_CACHED_BUILDS_MS = 6 * 3600_000;
+
+/**
+ * A build that never changes under its reader: it lives in a folder named by its inputs hash,
+ * so tests and benchmarks keep serving the files they started with even when someone rebuilds
+ * apps/web/dist or commits (a new version) while they run. Old folders are pruned after hours.
+ */
+export async function ensureCachedBuild(env: NodeJS.ProcessEnv = process.env): Promise<WebBuild> {
+  const version = resolveWebVersion(env);
+  const hash = inputsHash(version).slice(0, 20);
+  const buildsDir = join(CACHE_DIR, 'builds');
+  const dist = join(buildsDir, hash);
+  if (existsSync(join(dist, 'index.html'))) return { dist, version, built: false };
+  return withLock(async () => {
+    if (existsSync(join(dist, 'index.html'))) return { dist, version, built: false };
+    await buildInto(dist, env);
+    for (const name of readdirSync(buildsDir)) {
+      const p = join(buildsDir, name);
+      if (name !== hash && Date.now() - statSync(p).mtimeMs > KEEP_CACHED_BUILDS_MS) rmSync(p, { recursive: true, force: true });
+    }
     return { dist, version, built: true };
   });
 }

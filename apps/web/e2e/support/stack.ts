@@ -2,7 +2,7 @@
 // production build of the web app, listening on an ephemeral port. Nothing is faked: the
 // browser talks to the same routes a player's browser would.
 import { createTestApp, type TestApp } from '../../../api/test/support/test-app.js';
-import { ensureWebBuild } from '../../tools/build.js';
+import { ensureCachedBuild } from '../../tools/build.js';
 
 export interface Stack {
   url: string;
@@ -13,7 +13,7 @@ export interface Stack {
 }
 
 export async function startStack(opts: { env?: Record<string, string> } = {}): Promise<Stack> {
-  const build = await ensureWebBuild({ ifStale: true });
+  const build = await ensureCachedBuild();
   const api = await createTestApp({ env: { WEB_DIST: build.dist, LOG_LEVEL: 'warn', APP_VERSION: 'e2e-api', ...opts.env } });
   const url = await api.server.listen();
   return { url, api, webVersion: build.version, close: () => api.close() };
