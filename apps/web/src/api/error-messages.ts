@@ -40,6 +40,8 @@ function waitWords(seconds: number): string {
   return `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
 
+export const FALLBACK_MESSAGE = 'That did not work. Please try again.';
+
 /** Plain words for any error thrown by the API client. */
 export function describeError(err: unknown): string {
   if (!(err instanceof ApiError)) return MESSAGES['internal']!;
@@ -47,11 +49,15 @@ export function describeError(err: unknown): string {
     return `Too many attempts. Please wait ${waitWords(err.retryAfter)} and try again.`;
   }
   if (err.code === 'validation_failed' || err.code === 'bad_request') {
-    const field = err.field ? FIELD_NAMES[err.field.split('.')[0]!] : undefined;
-    return field ? `Please check the ${field}: it is not valid.` : 'Some of what you entered is not valid. Please check it.';
+    const key = err.field?.split('.')[0];
+    const field = key ? FIELD_NAMES[key] : undefined;
+    if (!field) return 'Some of what you entered is not valid. Please check it.';
+    // The API words its reason for people ("nickname: must be at least 3 characters").
+    const reason = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field!.length + 2).trim() : '';
+    return reason && !/[{}"<>]/.test(reason) ? `Please check the ${field}: it ${reason}.` : `Please check the ${field}: it is not valid.`;
   }
   const known = MESSAGES[err.code];
   if (known) return known;
   if (err.status >= 500) return MESSAGES['internal']!;
-  return 'That did not work. Please try again.';
+  return FALLBACK_MESSAGE;
 }
