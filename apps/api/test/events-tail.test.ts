@@ -59,19 +59,19 @@ describe('npm run events:tail', () => {
   test('--help prints usage and exits 0', async () => {
     const tail = runTail(['--help'], {});
     running.push(tail.child);
-    assert.equal(await within(tail.exited, 20_000, 'exit'), 0);
+    assert.equal(await within(tail.exited, 60_000, 'exit'), 0);
     assert.match(tail.stdout.join('\n'), /--from-beginning/);
   });
 
   test('refuses clearly when KAFKA_BROKER is unset, and on bad flags', async () => {
     const tail = runTail([], {});
     running.push(tail.child);
-    assert.equal(await within(tail.exited, 20_000, 'exit'), 2);
+    assert.equal(await within(tail.exited, 60_000, 'exit'), 2);
     assert.match(tail.stderr(), /KAFKA_BROKER is not set/);
 
     const bad = runTail(['--max', 'zero'], { KAFKA_BROKER: mock.broker });
     running.push(bad.child);
-    assert.equal(await within(bad.exited, 20_000, 'exit'), 2);
+    assert.equal(await within(bad.exited, 60_000, 'exit'), 2);
     assert.match(bad.stderr(), /--max: must be a positive integer/);
   });
 
@@ -86,7 +86,7 @@ describe('npm run events:tail', () => {
 
     const tail = runTail(['--from-beginning', '--max', '3', '--topic', topic], { KAFKA_BROKER: mock.broker });
     running.push(tail.child);
-    assert.equal(await within(tail.exited, 40_000, 'three events'), 0, tail.stderr());
+    assert.equal(await within(tail.exited, 60_000, 'three events'), 0, tail.stderr());
     const printed = tail.stdout.map((l) => JSON.parse(l) as { event_id: string });
     assert.deepEqual(printed.map((e) => e.event_id).sort(), ['e-1', 'e-2', 'e-3']);
     assert.deepEqual(printed.find((e) => e.event_id === 'e-2'), events[1]);
@@ -101,7 +101,7 @@ describe('npm run events:tail', () => {
       await producer.send({ topic, acks: -1, messages: [{ key: 'old', value: JSON.stringify({ event_id: 'old' }) }] });
       const tail = runTail(['--meta', '--max', '1', '--topic', topic], { KAFKA_BROKER: mock.broker });
       running.push(tail.child);
-      const deadline = Date.now() + 40_000;
+      const deadline = Date.now() + 60_000;
       // The tail resolves "latest" some time after it joins its group; keep producing until it
       // prints one, which must be a new event and never the one written before it started.
       let n = 0;
