@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { actionsModule } from '../modules/actions/routes.js';
 import { adminModule } from '../modules/admin/routes.js';
@@ -23,7 +23,8 @@ export interface BuildAppOptions {
 export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One access-log line per request comes from our onResponse hook (route template, user id).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
     trustProxy: ctx.config.TRUST_PROXY === 'true' ? true : ctx.config.TRUST_PROXY === 'false' ? false : ctx.config.TRUST_PROXY,
     // The router sets X-Request-Id; keep it so one id follows a request across hops.
