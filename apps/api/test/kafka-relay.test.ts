@@ -175,6 +175,51 @@ describe('outbox relay to Kafka', () => {
     }
   });
 
+  test('a broker that dies while the relay is connected: the send fails, nothing is lost, a new broker gets it', async () => {
+    const doomed = await startKafkaMock();
+    const topic = `actions_${randomBytes(3).toString('hex')}`;
+    const t = await createTestApp({ env: { KAFKA_BROKER: doomed.broker, KAFKA_TOPIC: topic, OUTBOX_RELAY_INTERVAL_MS: '50' } });
+    const ctx = t.server.ctx;
+    let replacement: OutboxRelay | null = null;
+    let consumer: Awaited<ReturnType<typeof collect>> | null = null;
+    try {
+      t.server.relay.start();
+      const user = await t.createUser();
+      const before = await postAction(t, user.accessToken, 'before_crash');
+      await waitUntil(async () => {
+        const r = await ctx.db.query('SELECT published_at FROM outbox_events WHERE event_id = $1', [before]);
+        return r.rows[0]?.published_at != null;
+      }, 15_000, 'the first event to be published');
+      assert.equal(t.server.relay.status().connected, true);
+
+      await doomed.stop();
+      const errorsBefore = await metricValue(t, 'cc_api_outbox_relay_errors_total');
+      const during = await postAction(t, user.accessToken, 'during_outage');
+      await waitUntil(async () => {
+        const r = await ctx.db.query('SELECT attempts, last_error, published_at FROM outbox_events WHERE event_id = $1', [during]);
+        return r.rows[0].attempts >= 1 && r.rows[0].last_error !== null;
+      }, 20_000, 'the failed send to be recorded');
+      const row = await ctx.db.query('SELECT published_at FROM outbox_events WHERE event_id = $1', [during]);
+      assert.equal(row.rows[0].published_at, null);
+      assert.ok((await metricValue(t, 'cc_api_outbox_relay_errors_total')) > errorsBefore);
+      assert.equal(t.server.relay.status().connected, false);
+
+      await t.server.relay.stop(1000);
+      replacement = createRelay({ ...ctx, config: { ...ctx.config, KAFKA_BROKER: mock.broker } });
+      replacement.start();
+      consumer = await collect(mock.broker, topic);
+      await consumer.waitFor(() => consumer!.received.some((r) => r.event['event_id'] === during), 20_000);
+      await new Promise((r) => setTimeout(r, 300));
+      const ids = new Set(consumer.received.map((r) => r.event['event_id']));
+      assert.deepEqual([...ids], [during], 'only the unpublished event is relayed; the published one is not sent again');
+    } finally {
+      await consumer?.stop();
+      await replacement?.stop(1000);
+      await t.close();
+      await doomed.stop();
+    }
+  });
+
   test('two relays on one database publish every event exactly once (SKIP LOCKED)', async () => {
     const topic = `actions_${randomBytes(3).toString('hex')}`;
     const t = await createTestApp({ env: { KAFKA_BROKER: mock.broker, KAFKA_TOPIC: topic, OUTBOX_RELAY_INTERVAL_MS: '10', OUTBOX_BATCH_SIZE: '7' } });
