@@ -4,7 +4,7 @@ import client from 'prom-client';
 // process and each /metrics only shows its own numbers.
 export function createMetrics() {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'cc_api_process_' });
+  client.collectDefaultMetrics({ register: registry, prefix: 'cc_api_' });
 
   const httpRequests = new client.Counter({
     name: 'cc_api_http_requests_total',
