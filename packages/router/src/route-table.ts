@@ -37,6 +37,10 @@ export class VersionGroup {
    * eligible target (pinned requests may reach a version that has no traffic yet).
    */
   pick(now: number, allowZero: boolean, exclude?: TargetRuntime): TargetRuntime | undefined {
+    if (this.live.length === 1) {
+      const only = this.live[0]!.rt;
+      if (only !== exclude && only.eligible(now)) return only;
+    }
     let total = 0;
     for (const t of this.live) if (t.rt !== exclude && t.rt.eligible(now)) total += t.weight;
     if (total > 0) {

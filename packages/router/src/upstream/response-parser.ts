@@ -7,7 +7,8 @@
 export interface ResponseEvents {
   /** Headers exclude hop-by-hop ones and Transfer-Encoding (the server re-frames the body). */
   onHead(status: number, headers: string[], hasRequestId: boolean): void;
-  onBody(chunk: Buffer): void;
+  /** `last`: this chunk completes a Content-Length body (lets the proxy end() in one write). */
+  onBody(chunk: Buffer, last: boolean): void;
   /** The whole message arrived; `keepAlive` says whether the connection may be reused. */
   onComplete(keepAlive: boolean): void;
 }
@@ -84,14 +85,14 @@ export class ResponseParser {
           break;
         case State.Body: {
           const n = Math.min(this.remaining, len - pos);
-          this.events.onBody(pos === 0 && n === len ? data : data.subarray(pos, pos + n));
-          pos += n;
           this.remaining -= n;
+          this.events.onBody(pos === 0 && n === len ? data : data.subarray(pos, pos + n), this.remaining === 0);
+          pos += n;
           if (this.remaining === 0) this.complete();
           break;
         }
         case State.UntilClose:
-          this.events.onBody(pos === 0 ? data : data.subarray(pos));
+          this.events.onBody(pos === 0 ? data : data.subarray(pos), false);
           return;
         case State.ChunkSize:
         case State.Trailers: {
@@ -122,7 +123,7 @@ export class ResponseParser {
         }
         case State.ChunkData: {
           const n = Math.min(this.remaining, len - pos);
-          this.events.onBody(data.subarray(pos, pos + n));
+          this.events.onBody(data.subarray(pos, pos + n), false);
           pos += n;
           this.remaining -= n;
           if (this.remaining === 0) {

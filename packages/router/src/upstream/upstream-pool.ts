@@ -7,8 +7,11 @@ import { ResponseParser, type ResponseEvents } from './response-parser.js';
 
 export interface ExchangeHandler {
   onHead(status: number, headers: string[], hasRequestId: boolean): void;
-  /** Return false to pause the upstream until `resume()` is called on the exchange. */
-  onBody(chunk: Buffer): boolean;
+  /**
+   * `last` is true when this chunk completes the body. Return false to pause the
+   * upstream until `resume()` is called on the exchange.
+   */
+  onBody(chunk: Buffer, last: boolean): boolean;
   onEnd(): void;
   onError(err: UpstreamError): void;
 }
@@ -281,9 +284,9 @@ class Connection implements ResponseEvents {
     this.handler?.onHead(status, headers, hasRequestId);
   }
 
-  onBody(chunk: Buffer): void {
+  onBody(chunk: Buffer, last: boolean): void {
     const h = this.handler;
-    if (h !== undefined && !h.onBody(chunk)) this.socket.pause();
+    if (h !== undefined && !h.onBody(chunk, last)) this.socket.pause();
   }
 
   onComplete(keepAlive: boolean): void {
