@@ -23,7 +23,7 @@ export async function reconcileBlueGreen(ctx: DeployContext): Promise<StepResult
     await ctx.update({ data: { blueGreen: { stage: s } } });
   };
   if (stage === 'start') {
-    const started = await ensureInstances(ctx, version, ctx.services.instances);
+    const started = await ensureInstances(ctx, version, ctx.services.instances, ctx.env.rolling.readyTimeout);
     if (stable) await shiftTraffic(ctx, { api: { [stable]: 100, [version]: 0 }, web: { [stable]: 100, [version]: 0 } }, 'attach green at 0%');
     ctx.progress({ type: 'log', level: 'info', message: `${version}: ${ctx.services.instances} instance(s) ready${started ? ` (${started} started)` : ''}, no user traffic yet` });
     await next('smoke');

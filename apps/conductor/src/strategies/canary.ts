@@ -50,7 +50,7 @@ export async function reconcileCanary(ctx: DeployContext, stepId: string): Promi
   const version = ctx.release.version!;
   const stable = data(ctx).stable ?? null;
   const steps = canarySteps(ctx);
-  await ensureInstances(ctx, version, ctx.services.instances);
+  await ensureInstances(ctx, version, ctx.services.instances, ctx.env.rolling.readyTimeout);
   let c = (ctx.release.data['canary'] as CanaryData | undefined) ?? { index: 0, weight: 0 };
   if (!ctx.release.data['canary']) {
     // Known to the router at weight 0 before any user traffic: pinned requests reach it.
