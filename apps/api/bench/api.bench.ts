@@ -23,6 +23,8 @@ const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
 const POOL_MAX = process.env['BENCH_POOL_MAX'] ?? '20';
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
 const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+/** Extra node flags for the API process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
+const API_NODE_ARGS = (process.env['BENCH_API_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 const BALANCE = 1_000_000_000_000;
 
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/bin/start-api.ts'], {
+    child = spawn(process.execPath, [...API_NODE_ARGS, '--import', 'tsx', 'apps/api/src/bin/start-api.ts'], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
