@@ -262,7 +262,7 @@ function requestHead(req: http.IncomingMessage, url: string, requestId: string, 
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
     const len = k.length;
-    if (len === 4 || len === 10 || len === 16 || len === 2 || len === 7 || len === 15 || len === 17 || len === 14 || len === 12 || len === 19) {
+    if (len === 4 || len === 6 || len === 10 || len === 16 || len === 2 || len === 7 || len === 15 || len === 17 || len === 14 || len === 12 || len === 19) {
       const l = k.toLowerCase();
       if (l === 'x-forwarded-for') {
         xff = xff === undefined ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
@@ -272,7 +272,7 @@ function requestHead(req: http.IncomingMessage, url: string, requestId: string, 
       else if (
         l === 'connection' || l === 'keep-alive' || l === 'proxy-connection' || l === 'te' || l === 'trailer' ||
         l === 'upgrade' || l === 'x-forwarded-proto' || l === 'x-cc-pin-token' || l === 'x-request-id' ||
-        l === 'proxy-authorization' || l === 'transfer-encoding'
+        l === 'proxy-authorization' || l === 'transfer-encoding' || l === 'expect'
       ) {
         continue;
       }
