@@ -21,6 +21,8 @@ const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
 const POOL_MAX = process.env['BENCH_POOL_MAX'] ?? '20';
+/** Comma-separated subset of live,spin,me to run (for profiling one load); all by default. */
+const ONLY = (process.env['BENCH_ONLY'] ?? 'live,spin,me').split(',');
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
 const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 /** Extra node flags for the API process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
@@ -174,12 +176,14 @@ async function main(): Promise<void> {
     const liveOpts: autocannon.Options = { url: `${url}/health/live` };
 
     console.log(`cc-api bench: ${CONNECTIONS} connections, ${DURATION} s per load, ${USERS} users, pool ${POOL_MAX}, ${WARMUP} s warm-up each`);
-    const results: Record<'live' | 'spin' | 'me', Figures> = {} as Record<'live' | 'spin' | 'me', Figures>;
+    const none: Figures = { rps: 0, p50: 0, p99: 0, non2xx: 0, errors: 0, apiCpuUs: null, pgCpuUs: null };
+    const results: Record<'live' | 'spin' | 'me', Figures> = { live: none, spin: none, me: none };
     for (const [name, label, opts] of [
       ['live', '(a) GET /health/live', liveOpts],
       ['spin', '(b) POST slots/spin', spinOpts],
       ['me', '(c) GET /api/me', meOpts],
     ] as const) {
+      if (!ONLY.includes(name)) continue;
       if (WARMUP > 0) await run(`${name}-warmup`, opts, WARMUP);
       const backends = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
       const api0 = cpuSeconds(child.pid!);

@@ -10,12 +10,17 @@ export interface AccessClaims {
 
 const ISSUER = 'cc-api';
 const AUDIENCE = 'cc-web';
+const VERIFIED_CACHE_MAX = 10_000;
 
 export class AccessTokens {
   private readonly key: Uint8Array;
   // jose re-imports a raw Uint8Array key on every call; importing it once as a CryptoKey halves
   // the CPU cost of verifying, which every authenticated request pays.
   private verifyKey: Promise<CryptoKey> | null = null;
+  // Tokens that already passed verification, until their own expiry: a player sends the same
+  // token with every request, and HMAC verification through WebCrypto was the largest single
+  // CPU cost of a play. Keyed by the exact token string; bounded, oldest entries evicted first.
+  private readonly verified = new Map<string, { claims: AccessClaims; expMs: number }>();
   constructor(secret: string, private readonly ttlSeconds: number) {
     this.key = new TextEncoder().encode(secret);
   }
@@ -32,15 +37,23 @@ export class AccessTokens {
   }
 
   async verify(token: string): Promise<AccessClaims> {
+    const hit = this.verified.get(token);
+    if (hit && hit.expMs > Date.now()) return hit.claims;
+    if (hit) this.verified.delete(token);
     try {
       this.verifyKey ??= crypto.subtle.importKey('raw', Uint8Array.from(this.key), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
       const { payload } = await jwtVerify(token, await this.verifyKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
-      return {
+      const claims: AccessClaims = Object.freeze({
         sub: String(payload.sub),
         nickname: String(payload['nickname']),
         role: payload['role'] === 'admin' ? 'admin' : 'player',
         synthetic: payload['syn'] === true,
-      };
+      });
+      if (typeof payload.exp === 'number') {
+        if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
+        this.verified.set(token, { claims, expMs: payload.exp * 1000 });
+      }
+      return claims;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) {
         throw new AppError('token_expired', 401, 'Your session token has expired; refresh it.', { cause: err });
