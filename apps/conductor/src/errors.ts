@@ -14,6 +14,8 @@ export type CcrErrorCode =
   | 'lock_held'
   | 'store_failed'
   | 'gate_failed'
+  | 'backup_failed'
+  | 'migration_hazard'
   | 'rolled_back'
   | 'step_failed'
   | 'not_implemented'

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { GATES_DEFAULTS, gatesSchema } from './gates-schema.js';
 
 // rollout.yaml: the environments and the plan. Every object is strict, so a misspelt key is
 // an error with its path (e.g. `environments.local.canary.steps[2].wieght`), never ignored.
@@ -161,6 +162,37 @@ const notifier = z.discriminatedUnion('type', [
   }),
 ]);
 
+// ---- backups and migrations (issue 6) ----------------------------------------------------
+
+const sanityQuery = z.strictObject({
+  name: id,
+  /** Runs against the restored copy; passes when the first column of the first row is true. */
+  sql: z.string().min(1).max(4000),
+});
+
+export const backupSchema = z.strictObject({
+  /** Folder of the dumps; default .cc/backups/<env>. */
+  dir: z.string().min(1).optional(),
+  /** Retention: keep at least this many newest backups... */
+  keep: z.number().int().min(1).max(1000).default(10),
+  /** ...and every backup younger than this many days. */
+  keepDays: z.number().int().min(0).max(3650).default(14),
+  sanityQueries: z.array(sanityQuery).default([]),
+  /** pg_restore -j for verification and restores. */
+  jobs: z.number().int().min(1).max(32).default(2),
+});
+export type BackupConfig = z.output<typeof backupSchema>;
+const BACKUP_DEFAULTS = { keep: 10, keepDays: 14, sanityQueries: [], jobs: 2 };
+
+export const migrationsSchema = z.strictObject({
+  lockTimeout: duration.default(5000),
+  statementTimeout: duration.default(600_000),
+  /** Retries of a migration that hit lock_timeout. */
+  retries: z.number().int().min(0).max(20).default(3),
+});
+export type MigrationsConfig = z.output<typeof migrationsSchema>;
+const MIGRATIONS_DEFAULTS = { lockTimeout: 5000, statementTimeout: 600_000, retries: 3 };
+
 // ---- environments -----------------------------------------------------------------------
 
 const environmentSchema = z.strictObject({
@@ -190,6 +222,10 @@ const environmentSchema = z.strictObject({
   /** Gates whose "cannot check" result this environment accepts, each with a reason. */
   acceptCannotCheck: z.array(z.strictObject({ gate: z.string().min(1), reason: z.string().min(10) })).default([]),
   lockLease: duration.default(60_000),
+  /** Parameters of the pre-deployment gates (`ccr preflight`, config/gates-schema.ts). */
+  gates: gatesSchema.default(GATES_DEFAULTS),
+  backup: backupSchema.default(BACKUP_DEFAULTS),
+  migrations: migrationsSchema.default(MIGRATIONS_DEFAULTS),
 });
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 

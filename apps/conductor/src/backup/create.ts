@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { access, mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { CcrError } from '../errors.js';
+import { explainToolFailure, findTool, toolConnection, toolMajor } from './pg-tools.js';
+import { insertBackup, type BackupRecord } from './records.js';
+import { schemaVersion, tableCounts } from './table-counts.js';
+
+// A backup is `pg_dump -Fc` (custom format: one compressed file that pg_restore can restore
+// in parallel with -j, and select from). pg_dump's own -j needs the directory format, which
+// is a folder of files with no single checksum; on the databases we run, one dump process is
+// bound by compression, not I/O, so we keep one file and parallelise where it pays: the
+// restore of verification (pg_restore -j), and counting rows while pg_dump runs.
+//
+// The rows are counted in the same snapshot as the dump: a REPEATABLE READ transaction exports
+// its snapshot, pg_dump --snapshot uses it, and the counts run in that transaction.
+
+export interface CreateBackupInput {
+  store: Pick<pg.Pool, 'query'>;
+  env: string;
+  databaseUrl: string;
+  dir: string;
+  releaseId?: string | null;
+  appVersion?: string | null;
+  progress?: (line: string) => void;
+}
+
+export function newBackupId(now = new Date()): string {
+  return `b-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+}
+
+async function ensureWritable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new CcrError('backup_failed', `permission denied: cannot write backups to ${dir} (${code}); choose environments.<env>.backup.dir or fix its owner`, { cause: err });
+    }
+    throw new CcrError('backup_failed', `cannot use backup folder ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Free bytes where the dump goes; the estimate is the database size (custom format compresses, so this is an upper bound). */
+async function checkDisk(dir: string, dbBytes: number): Promise<void> {
+  const fs = await statfs(dir);
+  const free = Number(fs.bavail) * Number(fs.bsize);
+  const need = dbBytes + 16 * 1024 * 1024;
+  if (free < need) {
+    const mb = (n: number) => `${Math.ceil(n / 1024 / 1024)} MB`;
+    throw new CcrError('backup_failed', `too little disk space in ${dir}: ${mb(free)} free, the backup needs up to ${mb(need)} (estimated from pg_database_size = ${mb(dbBytes)})`, {
+      details: { freeBytes: free, neededBytes: need, databaseBytes: dbBytes },
+    });
+  }
+}
+
+async function connect(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url, application_name: 'ccr-backup', connectionTimeoutMillis: 10_000 });
+  try {
+    await c.connect();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const perm = code === '28000' || code === '28P01' || code === '42501';
+    throw new CcrError('backup_failed', `${perm ? 'permission denied: ' : ''}cannot connect to the database to back up: ${(err as Error).message}`, { cause: err });
+  }
+  c.on('error', () => undefined);
+  return c;
+}
+
+/** pg_dump to `file`, hashing the bytes as they are written (no second read of the dump). */
+async function dumpTo(bin: string, args: string[], env: NodeJS.ProcessEnv, file: string): Promise<string> {
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  const hash = createHash('sha256');
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const [written, code] = await Promise.allSettled([pipeline(child.stdout, tap, createWriteStream(file)), exited]);
+  if (code.status === 'rejected') throw new CcrError('backup_failed', `cannot run pg_dump: ${(code.reason as Error).message}`, { cause: code.reason });
+  if (code.value !== 0) throw new CcrError('backup_failed', explainToolFailure('pg_dump', stderr));
+  if (written.status === 'rejected') {
+    const e = written.reason as NodeJS.ErrnoException;
+    throw new CcrError('backup_failed', e.code === 'ENOSPC' ? `the disk filled up while writing ${file}` : `cannot write ${file}: ${e.message}`, { cause: e });
+  }
+  return hash.digest('hex');
+}
+
+export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> {
+  const say = i.progress ?? (() => undefined);
+  const started = performance.now();
+  await ensureWritable(i.dir);
+  const pgDump = findTool('pg_dump');
+  const tool = await toolMajor(pgDump);
+  const c = await connect(i.databaseUrl);
+  const id = newBackupId();
+  const file = join(i.dir, `${id}.dump`);
+  const partial = `${file}.partial`;
+  try {
+    const info = await c.query<{ num: string; ver: string; db: string; size: string }>(
+      `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver, current_database() AS db, pg_database_size(current_database())::bigint AS size`,
+    );
+    const { num, ver, db, size } = info.rows[0]!;
+    const serverMajor = Math.floor(Number(num) / 10_000);
+    if (tool.major < serverMajor) {
+      throw new CcrError('backup_failed', `pg_dump ${tool.major} is older than the server (PostgreSQL ${ver}): pg_dump ${serverMajor} or newer is needed (Debian: apt-get install postgresql-client-${serverMajor}, or set CCR_PG_BIN)`, {
+        details: { pgDump: tool.text, server: ver, needed: serverMajor },
+      });
+    }
+    await checkDisk(i.dir, Number(size));
+    const denied = await c.query<{ name: string }>(
+      `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+          AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20`,
+    );
+    if (denied.rowCount) {
+      throw new CcrError('backup_failed', `permission denied: the role cannot read ${denied.rows.map((r) => r.name).join(', ')}; grant SELECT or back up as the owner`);
+    }
+    say(`backing up ${db} (${Math.round(Number(size) / 1024 / 1024)} MB on disk, PostgreSQL ${ver}) to ${file}`);
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const snap = await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
+    const conn = toolConnection(i.databaseUrl);
+    const args = ['--format=custom', `--snapshot=${snap.rows[0]!.s}`, '--no-password', `--dbname=${conn.dbArg}`];
+    // The counts run while pg_dump works; both read the exported snapshot.
+    const [sha, counts, version] = await Promise.all([dumpTo(pgDump, args, conn.env, partial), tableCounts(c), schemaVersion(c)]);
+    await c.query('COMMIT');
+    const bytes = (await stat(partial)).size;
+    await rename(partial, file);
+    await writeFile(`${file}.sha256`, `${sha}  ${basename(file)}\n`);
+    const durationMs = Math.round(performance.now() - started);
+    const rec = await insertBackup(i.store, {
+      id, env: i.env, releaseId: i.releaseId ?? null, appVersion: i.appVersion ?? null, database: db, serverVersion: ver,
+      pgDumpVersion: tool.text, format: 'custom', path: file, sizeBytes: bytes, sha256: sha, durationMs, schemaVersion: version, tableCounts: counts,
+    });
+    say(`backup ${id}: ${Object.keys(counts).length} tables, ${Object.values(counts).reduce((a, b) => a + b, 0)} rows, schema ${version}, ${Math.round(bytes / 1024)} KiB in ${durationMs} ms`);
+    return rec;
+  } catch (err) {
+    await rm(partial, { force: true }).catch(() => undefined);
+    throw err;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
