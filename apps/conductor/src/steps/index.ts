@@ -11,6 +11,7 @@ export async function loadStepImplementations(): Promise<void> {
     import('./maintenance.js'),
     import('./smoke.js'),
     import('./notify.js'),
+    import('./hypercare.js'),
   ]);
   // after the others, so a real report step (when it exists) is registered first
   await import('./report-placeholder.js');

@@ -16,6 +16,7 @@ import { register as history } from './history.js';
 import { register as audit } from './audit.js';
 import { register as lockCmd } from './lock.js';
 import { register as maintenance } from './maintenance.js';
+import { register as hypercare } from './hypercare.js';
 
 /** Each command file exports register(program); adding a command is one line here. */
 const registrars: Array<(program: Command) => void> = [
@@ -36,6 +37,7 @@ const registrars: Array<(program: Command) => void> = [
   audit,
   lockCmd,
   maintenance,
+  hypercare,
 ];
 
 export function registerCommands(program: Command): void {
