@@ -1,1 +1,2 @@
 export * from './router-state.js';
+export * from './secret-weakness.js';

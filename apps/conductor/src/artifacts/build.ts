@@ -9,6 +9,7 @@ import { withBuildLock } from './build-lock.js';
 import { bundleApi } from './bundle-api.js';
 import { resolveRef } from './git.js';
 import { MANIFEST_FILE, canonicalJson, hashTree, readManifest, sha256Text, type ArtifactManifest } from './manifest.js';
+import { writeSbom } from './sbom.js';
 import { buildWeb } from './web-assets.js';
 import { addWorktree, installDependencies, removeWorktree, type DependencyMode } from './worktree.js';
 
@@ -74,6 +75,7 @@ export async function buildArtifact(opts: BuildOptions): Promise<BuildResult> {
       const web = await buildWeb(worktree, tmp, ref.version);
       progress('collecting migrations and hashing files');
       const migrations = copyMigrations(worktree, tmp);
+      const sbom = writeSbom(worktree, tmp, { version: ref.version, commit: ref.commit, builtAt: ref.committedAt });
       const manifest: ArtifactManifest = {
         formatVersion: 1,
         version: ref.version,
@@ -85,7 +87,7 @@ export async function buildArtifact(opts: BuildOptions): Promise<BuildResult> {
         migrationsDir: 'migrations',
         migrations,
         files: await hashTree(tmp),
-        notes: [...api.notes, ...(web.note ? [web.note] : [])],
+        notes: [...api.notes, ...(web.note ? [web.note] : []), ...(sbom ? [] : ['no package-lock.json: no SBOM'])],
       };
       writeFileSync(join(tmp, MANIFEST_FILE), canonicalJson(manifest));
       renameSync(tmp, dir);

@@ -12,6 +12,7 @@ export async function loadStepImplementations(): Promise<void> {
     import('./smoke.js'),
     import('./notify.js'),
     import('./hypercare.js'),
+    import('./gates.js'),
   ]);
   // after the others, so a real report step (when it exists) is registered first
   await import('./report-placeholder.js');

@@ -17,6 +17,8 @@ import { register as audit } from './audit.js';
 import { register as lockCmd } from './lock.js';
 import { register as maintenance } from './maintenance.js';
 import { register as hypercare } from './hypercare.js';
+import { register as preflight } from './preflight.js';
+import { register as freeze } from './freeze.js';
 
 /** Each command file exports register(program); adding a command is one line here. */
 const registrars: Array<(program: Command) => void> = [
@@ -38,6 +40,8 @@ const registrars: Array<(program: Command) => void> = [
   lockCmd,
   maintenance,
   hypercare,
+  preflight,
+  freeze,
 ];
 
 export function registerCommands(program: Command): void {

@@ -1,0 +1,2 @@
+DROP TABLE gate_results;
+DROP TABLE code_freezes;

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { lookupAcceptance, type RiskAcceptance } from './risk-acceptance.js';
+import { check, type CheckOutcome } from './types.js';
+
+// Dependency audit: `npm audit --json` (report format v2). An error document instead of a
+// report (the registry's audit endpoint answers 405 on these machines) is "cannot check",
+// never a pass.
+
+type Severity = 'info' | 'low' | 'moderate' | 'high' | 'critical';
+
+interface Advisory { source?: number; name?: string; title?: string; url?: string; severity?: Severity; range?: string }
+interface Vulnerability { name: string; severity: Severity; isDirect?: boolean; via: Array<string | Advisory>; range?: string; fixAvailable?: unknown }
+export interface AuditReport {
+  auditReportVersion: number;
+  vulnerabilities: Record<string, Vulnerability>;
+  metadata: { vulnerabilities: Record<Severity | 'total', number>; dependencies?: Record<string, number> };
+}
+
+export type ParsedAudit = { ok: true; report: AuditReport } | { ok: false; reason: string };
+
+export function parseAuditOutput(text: string): ParsedAudit {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: `npm audit printed no JSON: ${text.trim().slice(0, 200) || '(nothing)'}` };
+  }
+  const d = doc as Partial<AuditReport> & { message?: string; error?: { summary?: string } };
+  if (d && typeof d === 'object' && d.vulnerabilities && d.metadata?.vulnerabilities) return { ok: true, report: d as AuditReport };
+  const why = d?.message ?? d?.error?.summary ?? 'not an audit report';
+  return { ok: false, reason: `the audit endpoint could not be used: ${why}` };
+}
+
+export function runNpmAudit(cwd: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['audit', '--json', '--package-lock-only'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', (err) => { clearTimeout(timer); resolve(JSON.stringify({ message: `cannot run npm audit: ${err.message}` })); });
+    // npm audit exits 1 when it finds something; the JSON says what, so the code is not used.
+    child.on('close', () => { clearTimeout(timer); resolve(out || JSON.stringify({ message: `npm audit printed nothing (timeout ${timeoutMs} ms?)` })); });
+  });
+}
+
+const ghsa = (url?: string) => url?.match(/GHSA-[\w-]+/)?.[0];
+
+/** Advisory ids behind a vulnerable package, following `via` through other packages. */
+function advisoriesOf(report: AuditReport, name: string, seen = new Set<string>()): Advisory[] {
+  if (seen.has(name)) return [];
+  seen.add(name);
+  const v = report.vulnerabilities[name];
+  if (!v) return [];
+  return v.via.flatMap((via) => (typeof via === 'string' ? advisoriesOf(report, via, seen) : [via]));
+}
+
+export interface AuditFinding {
+  package: string;
+  severity: Severity;
+  advisories: Array<{ id: string; title: string; url: string | null }>;
+  accepted: { id: string; reason: string; expires: string } | null;
+  expiredAcceptance: { id: string; expires: string } | null;
+}
+
+export function judgeAudit(report: AuditReport, failOn: string[], acceptances: RiskAcceptance[], now: Date): CheckOutcome {
+  const findings: AuditFinding[] = Object.values(report.vulnerabilities)
+    .filter((v) => failOn.includes(v.severity))
+    .map((v) => {
+      const advisories = advisoriesOf(report, v.name).map((a) => ({ id: ghsa(a.url) ?? String(a.source ?? a.name ?? '?'), title: a.title ?? '', url: a.url ?? null }));
+      // accepted by package name, or by every advisory behind it
+      const byName = lookupAcceptance(acceptances, [v.name], now);
+      const perAdvisory = advisories.map((a) => lookupAcceptance(acceptances, [a.id], now));
+      const all = byName.status === 'accepted' ? [byName] : perAdvisory.length && perAdvisory.every((l) => l.status === 'accepted') ? perAdvisory : [];
+      const expired = [byName, ...perAdvisory].find((l) => l.status === 'expired');
+      const first = all[0];
+      return {
+        package: v.name,
+        severity: v.severity,
+        advisories,
+        accepted: first && first.status === 'accepted' ? { id: first.by.id, reason: first.by.reason, expires: first.by.expires } : null,
+        expiredAcceptance: !first && expired && expired.status === 'expired' ? { id: expired.by.id, expires: expired.by.expires } : null,
+      };
+    });
+  const counts = report.metadata.vulnerabilities;
+  const countLine = `critical ${counts.critical ?? 0}, high ${counts.high ?? 0}, moderate ${counts.moderate ?? 0}, low ${counts.low ?? 0}`;
+  const open = findings.filter((f) => !f.accepted);
+  const evidence = { counts, failOn, findings };
+  if (!open.length) {
+    const accepted = findings.length ? `; ${findings.length} accepted (${findings.map((f) => f.package).join(', ')})` : '';
+    return check('dependency-audit', 'pass', `${countLine}${accepted}`, evidence);
+  }
+  const list = open.map((f) => `${f.package} (${f.severity}${f.advisories[0] ? `, ${f.advisories[0].id}` : ''}${f.expiredAcceptance ? `, acceptance expired ${f.expiredAcceptance.expires}` : ''})`);
+  return check('dependency-audit', 'fail', `${countLine}; not accepted: ${list.join(', ')}`, evidence);
+}

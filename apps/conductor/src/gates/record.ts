@@ -1,0 +1,53 @@
+import type pg from 'pg';
+import type { EnvironmentConfig } from '../config/schema.js';
+import type { GateOutcome } from './types.js';
+
+// "Cannot check" blocks unless the environment's acceptCannotCheck names the gate with a
+// reason; the acceptance is then stored with the gate's result, so the release record shows
+// who let what through and why.
+
+export interface GateVerdict extends GateOutcome {
+  /** Whether this gate stops the deploy. */
+  blocks: boolean;
+  acceptance: { reason: string } | null;
+}
+
+export function judge(outcome: GateOutcome, env: EnvironmentConfig): GateVerdict {
+  if (outcome.result === 'pass') return { ...outcome, blocks: false, acceptance: null };
+  if (outcome.result === 'fail') return { ...outcome, blocks: true, acceptance: null };
+  const accepted = env.acceptCannotCheck.find((a) => a.gate === outcome.gate || a.gate === `gate.${outcome.gate}`);
+  return accepted ? { ...outcome, blocks: false, acceptance: { reason: accepted.reason } } : { ...outcome, blocks: true, acceptance: null };
+}
+
+type Queryable = Pick<pg.Pool, 'query'>;
+
+export async function recordGate(
+  db: Queryable,
+  v: GateVerdict,
+  o: { releaseId: string | null; env: string; ref: string; actor: string },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO gate_results (release_id, env, ref, gate, result, accepted, acceptance_reason, summary, evidence, actor)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [o.releaseId, o.env, o.ref, v.gate, v.result, v.acceptance !== null, v.acceptance?.reason ?? null, v.summary, { checks: v.checks, durationMs: v.durationMs }, o.actor],
+  );
+}
+
+export interface StoredGateResult {
+  gate: string;
+  result: string;
+  accepted: boolean;
+  acceptanceReason: string | null;
+  summary: string;
+  evidence: Record<string, unknown>;
+  actor: string;
+  at: string;
+}
+
+export async function gateResultsOf(db: Queryable, releaseId: string): Promise<StoredGateResult[]> {
+  const r = await db.query('SELECT * FROM gate_results WHERE release_id = $1 ORDER BY id', [releaseId]);
+  return r.rows.map((row) => ({
+    gate: row.gate, result: row.result, accepted: row.accepted, acceptanceReason: row.acceptance_reason,
+    summary: row.summary, evidence: row.evidence, actor: row.actor, at: (row.at as Date).toISOString(),
+  }));
+}
