@@ -57,8 +57,8 @@ export async function checkTls(o: TlsOptions): Promise<CheckOutcome> {
   if (validTo.getTime() <= o.now.getTime()) problems.push(`expired on ${evidence.validTo}`);
   else if (daysLeft < o.minDaysValid) problems.push(`expires in ${daysLeft} day(s), sooner than the ${o.minDaysValid} required`);
   if (new Date(cert.valid_from).getTime() > o.now.getTime()) problems.push(`not valid before ${evidence.validFrom}`);
-  // CERT_HAS_EXPIRED is already said above in plainer words
-  if (authorizationError && authorizationError !== 'CERT_HAS_EXPIRED') problems.push(`chain not trusted (${authorizationError})`);
+  // expiry and the host name are said above in plainer words; what remains is the chain
+  if (authorizationError && !['CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'].includes(authorizationError)) problems.push(`chain not trusted (${authorizationError})`);
   if (identity) problems.push(`does not match ${o.host}: ${identity.message}`);
   if (problems.length) return check('tls', 'fail', `certificate of ${o.host}: ${problems.join('; ')}`, evidence);
   return check('tls', 'pass', `certificate of ${o.host} issued by ${evidence.issuer ?? '?'}, trusted, valid ${daysLeft} more day(s)`, evidence);
