@@ -26,10 +26,11 @@ export async function checkPostgres(url: string, timeoutMs: number): Promise<Che
     ));
     const row = r.rows[0]!;
     const free = row.max - row.reserved - row.used;
+    const version = row.version.split(' ')[0]!;
     const evidence = { host: hostOf(url), version: row.version, maxConnections: row.max, reserved: row.reserved, used: row.used, free };
     return free > 0
-      ? check('postgresql', 'pass', `PostgreSQL ${row.version} at ${evidence.host}, ${free} of ${row.max} connections free`, evidence)
-      : check('postgresql', 'fail', `PostgreSQL ${row.version} at ${evidence.host} has no free connections (${row.used} used of ${row.max})`, evidence);
+      ? check('postgresql', 'pass', `PostgreSQL ${version} at ${evidence.host}, ${free} of ${row.max} connections free`, evidence)
+      : check('postgresql', 'fail', `PostgreSQL ${version} at ${evidence.host} has no free connections (${row.used} used of ${row.max})`, evidence);
   } catch (err) {
     return check('postgresql', 'fail', `${hostOf(url)} unreachable: ${(err as Error).message}`, { host: hostOf(url) });
   } finally {
@@ -39,7 +40,9 @@ export async function checkPostgres(url: string, timeoutMs: number): Promise<Che
 
 export async function checkRedis(url: string, timeoutMs: number): Promise<CheckOutcome> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => undefined);
+  // connect() only says "Connection is closed."; the socket's own error says why
+  let lastError: Error | null = null;
+  redis.on('error', (err: Error) => { lastError = err; });
   try {
     await withTimeout(timeoutMs, 'connect', redis.connect());
     const pong = await withTimeout(timeoutMs, 'PING', redis.ping());
@@ -61,7 +64,8 @@ export async function checkRedis(url: string, timeoutMs: number): Promise<CheckO
     }
     return check('redis', 'pass', `Redis at ${evidence.host} answers ${pong}; persistence: ${mode}`, evidence);
   } catch (err) {
-    return check('redis', 'fail', `${hostOf(url)} unreachable: ${(err as Error).message}`, { host: hostOf(url) });
+    const why = (lastError as Error | null)?.message ?? (err as Error).message;
+    return check('redis', 'fail', `${hostOf(url)} unreachable: ${why}`, { host: hostOf(url) });
   } finally {
     redis.disconnect();
   }
