@@ -54,13 +54,14 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   let doc: RouterStateDocument = loaded ?? { version: 0, state: parseRouterState(opts.initialState ?? EMPTY_STATE) };
 
   const health = new HealthChecker(opts.healthCheck, opts.logger);
-  let pool: TargetPool | undefined;
+  // The metrics read the pool's draining count and the pool records into the metrics.
+  let drainingCount = (): number => 0;
   const metrics = new RouterMetrics(
     () => doc.version,
-    () => pool?.draining().length ?? 0,
+    () => drainingCount(),
   );
-  pool = new TargetPool(opts, health, (s, v) => metrics.statsFor(s, v));
-  const targets = pool;
+  const targets = new TargetPool(opts, health, (s, v) => metrics.statsFor(s, v));
+  drainingCount = () => targets.draining().length;
   const proxy = new ProxyHandler(targets.apply(doc.state), { pinCheck: new TokenCheck(opts.pinToken), ejectMs: opts.ejectMs });
   if (store && !loaded) await store.save(doc);
 
