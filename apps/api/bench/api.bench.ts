@@ -21,6 +21,12 @@ const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
 const POOL_MAX = process.env['BENCH_POOL_MAX'] ?? '20';
+/**
+ * Directory of PostgreSQL's Unix socket for the API's connections (e.g. /var/run/postgresql);
+ * unset means TCP to the host in the admin URL. On one host the socket skips the loopback TCP
+ * stack, which the profile shows as the largest CPU cost of a play.
+ */
+const PG_SOCKET_DIR = process.env['BENCH_PG_SOCKET_DIR'] ?? '';
 /** Comma-separated subset of live,spin,me to run (for profiling one load); all by default. */
 const ONLY = (process.env['BENCH_ONLY'] ?? 'live,spin,me').split(',');
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
@@ -39,6 +45,13 @@ function freePort(): Promise<number> {
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
+}
+
+function apiDatabaseUrl(url: string): string {
+  if (!PG_SOCKET_DIR) return url;
+  const u = new URL(url);
+  u.searchParams.set('host', PG_SOCKET_DIR);
+  return u.toString();
 }
 
 async function waitLive(url: string, child: ChildProcess): Promise<void> {
@@ -143,7 +156,7 @@ async function main(): Promise<void> {
         HOST: '127.0.0.1',
         PORT: String(port),
         LOG_LEVEL: 'warn',
-        DATABASE_URL: db.url,
+        DATABASE_URL: apiDatabaseUrl(db.url),
         DATABASE_POOL_MAX: POOL_MAX,
         JWT_SECRET,
         REDIS_URL,
@@ -175,7 +188,9 @@ async function main(): Promise<void> {
     const meOpts: autocannon.Options = { url, requests: [{ method: 'GET', path: '/api/me', setupRequest: (req) => rotate(req) }] };
     const liveOpts: autocannon.Options = { url: `${url}/health/live` };
 
-    console.log(`cc-api bench: ${CONNECTIONS} connections, ${DURATION} s per load, ${USERS} users, pool ${POOL_MAX}, ${WARMUP} s warm-up each`);
+    console.log(
+      `cc-api bench: ${CONNECTIONS} connections, ${DURATION} s per load, ${USERS} users, pool ${POOL_MAX}, ${WARMUP} s warm-up each, PostgreSQL over ${PG_SOCKET_DIR ? `unix socket ${PG_SOCKET_DIR}` : 'TCP'}`,
+    );
     const none: Figures = { rps: 0, p50: 0, p99: 0, non2xx: 0, errors: 0, apiCpuUs: null, pgCpuUs: null };
     const results: Record<'live' | 'spin' | 'me', Figures> = { live: none, spin: none, me: none };
     for (const [name, label, opts] of [
@@ -212,6 +227,7 @@ async function main(): Promise<void> {
         duration_s: DURATION,
         users: USERS,
         pool_max: Number(POOL_MAX),
+        pg_transport: PG_SOCKET_DIR ? 'unix' : 'tcp',
         live_rps: Math.round(results.live.rps),
         live_p50_ms: results.live.p50,
         live_p99_ms: results.live.p99,
