@@ -1,6 +1,6 @@
 // Production build of the CC Webapp. Vite already names assets by content hash; this config
-// adds the version stamp (meta tag + footer) and a dev proxy so `npm run dev -w @cc/web`
-// talks to a locally running API.
+// adds the version stamp (index.html's meta tag, which the footer reads) and a dev proxy so
+// `npm run dev -w @cc/web` talks to a locally running API.
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
@@ -20,7 +20,6 @@ const apiTarget = process.env['CC_API_URL'] ?? 'http://127.0.0.1:3000';
 export default defineConfig({
   root: WEB_ROOT,
   plugins: [react(), versionStamp()],
-  define: { __CC_VERSION__: JSON.stringify(version) },
   build: {
     outDir: process.env['CC_WEB_OUT_DIR'] ?? resolve(WEB_ROOT, 'dist'),
     emptyOutDir: true,

@@ -1,9 +1,14 @@
 import { useEffect, useState } from 'react';
 import type { VersionInfo } from '../api/types.js';
 
-declare const __CC_VERSION__: string;
+/**
+ * The version stamped into index.html at build time. Read from the page rather than compiled
+ * into the script, so the script's content hash (and the browser's cached copy) only changes
+ * when the code does, not with every release.
+ */
+const WEB_VERSION = document.querySelector<HTMLMetaElement>('meta[name="cc-version"]')?.content ?? 'unknown';
 
-/** The web build's stamp (also in <meta name="cc-version">) and the API's, from /version. */
+/** The web build's version and the API's, from /version. */
 export function Footer() {
   const [api, setApi] = useState<string>('…');
   useEffect(() => {
@@ -14,7 +19,7 @@ export function Footer() {
   return (
     <footer className="site-footer">
       <span>
-        Web <span data-testid="web-version">{__CC_VERSION__}</span>
+        Web <span data-testid="web-version">{WEB_VERSION}</span>
       </span>
       <span aria-hidden="true"> · </span>
       <span>
