@@ -13,7 +13,9 @@ export interface CommandResult {
 export function runCommand(command: string, o: { cwd: string; timeoutMs: number; env?: Record<string, string> }): Promise<CommandResult> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn('sh', ['-c', command], { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // NODE_TEST_CONTEXT would make a node:test run report to us instead of printing its summary
+    const { NODE_TEST_CONTEXT: _ignored, ...env } = process.env;
+    const child = spawn('sh', ['-c', command], { cwd: o.cwd, env: { ...env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let timedOut = false;
     const keep = (b: Buffer) => { out = (out + b.toString()).slice(-64_000); };
