@@ -2,7 +2,7 @@ import { createContext } from '../engine/create-context.js';
 import { runRelease, type RunOutcome } from '../engine/executor.js';
 import { deployRecovery } from '../rollback/recovery.js';
 import { reapScaleDowns } from '../strategies/scale-down.js';
-import { refreshMetricsFile } from '../metrics/textfile.js';
+import { recordAfterRun } from '../report/after-run.js';
 import { audit, currentActor, EnvLock, type Release } from '../store/index.js';
 import type { ProgressSink } from '../engine/context.js';
 import type { OpenEnv } from './open-env.js';
@@ -46,6 +46,6 @@ export async function runInCharge(o: OpenEnv, lock: EnvLock, release: Release, p
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await reapScaleDowns(o.store, o.envName, services.target, currentActor()).catch((err: Error) => warn(`scale-down: ${err.message}`));
-    await refreshMetricsFile(o.store, o.paths.home, warn);
+    await recordAfterRun(o.store, o.paths.home, release.id, warn);
   }
 }

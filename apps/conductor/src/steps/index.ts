@@ -11,6 +11,7 @@ export async function loadStepImplementations(): Promise<void> {
     import('./maintenance.js'),
     import('./smoke.js'),
     import('./notify.js'),
+    import('./report.js'),
     import('./hypercare.js'),
     import('./gates.js'),
   ]);

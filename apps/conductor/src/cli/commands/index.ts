@@ -17,6 +17,8 @@ import { register as audit } from './audit.js';
 import { register as lockCmd } from './lock.js';
 import { register as maintenance } from './maintenance.js';
 import { register as hypercare } from './hypercare.js';
+import { register as report } from './report.js';
+import { register as runbook } from './runbook.js';
 import { register as preflight } from './preflight.js';
 import { register as freeze } from './freeze.js';
 
@@ -40,6 +42,8 @@ const registrars: Array<(program: Command) => void> = [
   lockCmd,
   maintenance,
   hypercare,
+  report,
+  runbook,
   preflight,
   freeze,
 ];

@@ -1,0 +1,19 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { collectReport } from './collect.js';
+import { renderReport, type ReportFormat } from './render.js';
+
+/** Writes <ccHome>/reports/<release>.<md|html> (atomically) and returns the paths. */
+export async function writeReports(db: Pick<pg.Pool, 'query'>, ccHome: string, releaseId: string, formats: ReportFormat[] = ['md', 'html']): Promise<string[]> {
+  const record = await collectReport(db, releaseId);
+  const dir = join(ccHome, 'reports');
+  mkdirSync(dir, { recursive: true });
+  return formats.map((f) => {
+    const file = join(dir, `${releaseId}.${f}`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, renderReport(record, f));
+    renameSync(tmp, file);
+    return file;
+  });
+}
