@@ -118,8 +118,8 @@ const result = {
   lobby_warm_fcp_ms: pick(warm, 'fcp'),
   lobby_warm_tti_ms: pick(warm, 'tti'),
   lobby_warm_transfer_kb: kb(median(warm.map((s) => s.transferred))),
-  warm_vs_cold_tti: round(median(warm.map((s) => s.tti)) / median(cold.map((s) => s.tti)) * 100) / 100,
-  tti_vs_fcp_cold: round(median(cold.map((s) => s.tti)) / median(cold.map((s) => s.fcp)) * 100) / 100,
+  warm_vs_cold_tti: Number((median(warm.map((s) => s.tti)) / median(cold.map((s) => s.tti))).toFixed(2)),
+  tti_vs_fcp_cold: Number((median(cold.map((s) => s.tti)) / median(cold.map((s) => s.fcp))).toFixed(2)),
 };
 console.log('');
 console.log(`lobby (logged in, 360x740, median of ${RUNS}):`);
