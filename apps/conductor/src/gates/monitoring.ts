@@ -19,7 +19,10 @@ export async function checkPrometheus(o: { url: string; job: string; rules: stri
   try {
     targets = await getJson<TargetsResponse>(`${base}/api/v1/targets?state=active`, o.timeoutMs);
   } catch (err) {
-    return [check('prometheus', 'fail', `Prometheus at ${base} unreachable: ${(err as Error).message}`, { url: base })];
+    // fetch says only "fetch failed"; the cause names the network error
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = `${(err as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+    return [check('prometheus', 'fail', `Prometheus at ${base} unreachable: ${why}`, { url: base })];
   }
   const out: CheckOutcome[] = [check('prometheus', 'pass', `Prometheus at ${base} answers`, { url: base })];
   const mine = targets.data.activeTargets.filter((t) => t.labels['job'] === o.job || t.scrapePool === o.job);
