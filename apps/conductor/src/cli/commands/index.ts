@@ -16,6 +16,8 @@ import { register as history } from './history.js';
 import { register as audit } from './audit.js';
 import { register as lockCmd } from './lock.js';
 import { register as maintenance } from './maintenance.js';
+import { register as backup } from './backup.js';
+import { register as migrate } from './migrate.js';
 import { register as hypercare } from './hypercare.js';
 import { register as report } from './report.js';
 import { register as runbook } from './runbook.js';
@@ -41,6 +43,8 @@ const registrars: Array<(program: Command) => void> = [
   audit,
   lockCmd,
   maintenance,
+  backup,
+  migrate,
   hypercare,
   report,
   runbook,

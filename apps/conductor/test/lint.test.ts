@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { Migrator } from '@cc/pg-migrate';
+import { lintMigrations, type LintOptions } from '../src/schema/lint.js';
+import { scratchDatabase } from './support/scratch-db.js';
+
+const BASE = `CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n`;
+const TIMEOUTS = { lockTimeoutMs: 5000, statementTimeoutMs: 60_000 };
+
+function migrationsDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ccr-lint-'));
+  writeFileSync(join(dir, '0001_base.up.sql'), BASE);
+  writeFileSync(join(dir, '0001_base.down.sql'), 'DROP TABLE accounts;\n');
+  for (const [name, sql] of Object.entries(files)) {
+    writeFileSync(join(dir, `${name}.up.sql`), sql);
+    writeFileSync(join(dir, `${name}.down.sql`), '-- cc:irreversible\n');
+  }
+  return dir;
+}
+
+const lint = (dir: string, extra: Partial<LintOptions> = {}) => lintMigrations({ dir, databaseUrl: null, ...TIMEOUTS, ...extra });
+
+describe('migration lint (squawk)', () => {
+  const cases = [
+    { name: '0002_drop_email', sql: 'ALTER TABLE accounts DROP COLUMN email;\n', rule: 'ban-drop-column', hazard: 'destructive', rollForwardOnly: true },
+    { name: '0002_email_index', sql: 'CREATE INDEX accounts_email_idx ON accounts (email);\n', rule: 'require-concurrent-index-creation', hazard: 'non-concurrent-index', rollForwardOnly: false },
+    { name: '0002_required_field', sql: 'ALTER TABLE accounts ADD COLUMN tier text NOT NULL;\n', rule: 'adding-required-field', hazard: 'destructive', rollForwardOnly: true },
+  ];
+  for (const c of cases) {
+    test(`catches ${c.rule} (${c.hazard}); the acknowledged version passes${c.rollForwardOnly ? ' and is roll-forward-only' : ''}`, async () => {
+      const bad = await lint(migrationsDir({ [c.name]: c.sql }));
+      assert.equal(bad.ok, false);
+      const hit = bad.hazards.find((h) => h.rule === c.rule);
+      assert.ok(hit, `expected ${c.rule} in ${JSON.stringify(bad.hazards)}`);
+      assert.equal(hit.hazard, c.hazard);
+      assert.equal(hit.migration, c.name);
+      assert.equal(hit.line, 1);
+      assert.equal(bad.rollForwardOnly, false);
+
+      const reason = 'reviewed: the running version no longer depends on this';
+      // Acknowledged by rule name, then by hazard class: both work.
+      for (const ackName of [c.rule, c.hazard]) {
+        const good = await lint(migrationsDir({ [c.name]: `-- ccr:ack ${ackName} ${reason}\n${c.sql}` }));
+        assert.equal(good.ok, true, JSON.stringify(good.hazards));
+        assert.deepEqual(good.acknowledgements, [{ version: 2, migration: c.name, rule: ackName, hazard: c.hazard, reason }]);
+        assert.equal(good.rollForwardOnly, c.rollForwardOnly);
+        assert.ok(good.acknowledged.some((f) => f.rule === c.rule && f.acknowledged === reason));
+      }
+    });
+  }
+
+  test('an acknowledgement without a reason, or of another rule, does not pass', async () => {
+    const noReason = await lint(migrationsDir({ '0002_drop_email': '-- ccr:ack ban-drop-column\nALTER TABLE accounts DROP COLUMN email;\n' }));
+    assert.equal(noReason.ok, false);
+    assert.match(noReason.invalidAcks[0]?.message ?? '', /give a reason/);
+    const wrongRule = await lint(migrationsDir({ '0002_drop_email': '-- ccr:ack ban-drop-table the table is unused since v2\nALTER TABLE accounts DROP COLUMN email;\n' }));
+    assert.equal(wrongRule.ok, false);
+    assert.deepEqual(wrongRule.hazards.map((h) => h.rule), ['ban-drop-column']);
+  });
+
+  test('missing timeouts are a hazard unless the runner sets them', async () => {
+    const dir = migrationsDir({ '0002_fk': 'ALTER TABLE accounts ADD COLUMN parent bigint;\n' });
+    const withRunner = await lint(dir);
+    assert.equal(withRunner.ok, true, JSON.stringify(withRunner.hazards));
+    assert.ok(withRunner.satisfied.some((f) => f.rule === 'require-lock-timeout' && /lock_timeout=5000ms/.test(f.satisfiedBy ?? '')));
+    const without = await lint(dir, { lockTimeoutMs: 0 });
+    assert.equal(without.ok, false);
+    assert.ok(without.hazards.some((h) => h.hazard === 'missing-timeout' && h.rule === 'require-lock-timeout'));
+  });
+
+  describe('pending migrations only, and the CLI', () => {
+    let db: Awaited<ReturnType<typeof scratchDatabase>>;
+    let dir: string;
+    before(async () => {
+      db = await scratchDatabase('ccr_lint');
+      dir = migrationsDir({ '0002_drop_email': 'ALTER TABLE accounts DROP COLUMN email;\n' });
+      await new Migrator({ databaseUrl: db.url, dir }).up(1);
+    });
+    after(async () => db?.drop());
+
+    test('migrations already applied to the database are not linted', async () => {
+      const r = await lint(dir, { databaseUrl: db.url });
+      assert.deepEqual(r.linted, [{ version: 2, migration: '0002_drop_email' }]);
+      assert.equal(r.hazards.length, 1);
+    });
+
+    test('ccr migrate lint --json fails with the hazard and says how to acknowledge it', async () => {
+      const root = fileURLToPath(new URL('../../..', import.meta.url));
+      const r = await promisify(execFile)(process.execPath, ['apps/conductor/bin/ccr.mjs', 'migrate', 'lint', '--dir', dir, '--database-url', db.url, '--json'], { cwd: root, env: { ...process.env, CCR_HOME: mkdtempSync(join(tmpdir(), 'ccr-home-')) } }).then(
+        () => assert.fail('expected a non-zero exit'),
+        (err: { code: number; stdout: string }) => err,
+      );
+      assert.equal(r.code, 2);
+      const out = JSON.parse(r.stdout) as { ok: boolean; hazards: Array<{ rule: string }>; problems: string[] };
+      assert.equal(out.ok, false);
+      assert.deepEqual(out.hazards.map((h) => h.rule), ['ban-drop-column']);
+      assert.match(out.problems[0] ?? '', /-- ccr:ack ban-drop-column <reason>/);
+    });
+  });
+});
