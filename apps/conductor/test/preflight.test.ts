@@ -131,6 +131,22 @@ describe('gates as plan steps', () => {
     assert.deepEqual(rows.map((r) => [r.gate, r.result, r.accepted]), [['monitoring', 'cannot-check', false]]);
   });
 
+  test('the window step fails outside the window unless the release carries --outside-window\'s reason', async () => {
+    const config = parseRollout(rollout({ window: windowAround(2, 3), accept: false }), 'rollout.yaml', { PF_DATABASE_URL: ADMIN_URL });
+    const step = config.plan[0]!.steps.find((s) => s.id === 'deployment-window') as Extract<PlanStep, { kind: 'automated' }>;
+    const results = [];
+    for (const options of [{}, { outsideWindow: 'security fix for the session cookie' }]) {
+      const release = await createRelease(store, { env: 'staging', ref: 'v1.0.0-rc.1', strategy: 'canary', startedBy: 'test', phase: 'pre-deployment', previousVersion: null, options });
+      const ctx = createContext({ store, config, envName: 'staging', release, actor: 'rm@example', services: {} });
+      results.push(await stepImpl('gate.window').reconcile(ctx, step));
+      await store.query("UPDATE releases SET state = 'aborted' WHERE id = $1", [release.id]);
+    }
+    assert.equal(results[0]!.status, 'fail');
+    assert.match(results[0]!.reason, /^failed: window: .* is outside every deployment window/);
+    assert.equal(results[1]!.status, 'done');
+    assert.match(results[1]!.reason, /deployed anyway: "security fix for the session cookie"/);
+  });
+
   test('accepted cannot-check passes the step, and the acceptance is recorded in the release and audited', async () => {
     const { release, result } = await reconcileMonitoring(true);
     assert.equal(result.status, 'done');

@@ -14,6 +14,7 @@ interface DeployOptions extends GlobalOptions {
   yes?: boolean;
   resume?: boolean;
   maintenance?: boolean;
+  outsideWindow?: string;
 }
 
 const STRATEGIES = ['blue-green', 'canary', 'rolling'];
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option('--yes', 'do not ask for confirmation (required for production environments)')
     .option('--resume', 'continue the release in flight (after the conductor was killed)')
     .option('--maintenance', 'wrap the deployment in maintenance mode even if the plan does not')
+    .option('--outside-window <reason>', 'deploy outside the deployment windows; the reason is recorded by the window gate')
     .option('--json', 'one JSON document on stdout at the end (CCR_PROGRESS=1 streams progress events to stderr)')
     .addHelpText('after', `
 Example:
@@ -61,7 +63,7 @@ Example:
               if (apiVersions.length > 1) throw new CcrError('usage', `api traffic is split between ${apiVersions.join(', ')} with no release in flight; put it on one version first (ccr rollback --to <version>)`);
               const stable = apiVersions[0] ?? (await getEnvState(o.store, o.envName)).activeVersion;
               const plan = resolvePlan(o.config, o.envName);
-              release = await createRelease(o.store, { env: o.envName, ref: ref!, strategy, startedBy: currentActor(), phase: plan[0]?.phase ?? 'pre-deployment', previousVersion: stable ?? null, options: { maintenance: opts.maintenance === true, yes: opts.yes === true } });
+              release = await createRelease(o.store, { env: o.envName, ref: ref!, strategy, startedBy: currentActor(), phase: plan[0]?.phase ?? 'pre-deployment', previousVersion: stable ?? null, options: { maintenance: opts.maintenance === true, yes: opts.yes === true, ...(opts.outsideWindow ? { outsideWindow: opts.outsideWindow } : {}) } });
               release = await updateRelease(o.store, release.id, { data: { stable: stable ?? null } });
               progress(opts, `release ${release.id}: ${ref} to ${o.envName} with ${strategy}${stable ? `, replacing ${stable}` : ''} (lock held by ${currentActor()})`);
               await o.store.query('INSERT INTO audit_log (actor, env, release_id, action, result, details) VALUES ($1, $2, $3, $4, $5, $6)', [currentActor(), o.envName, release.id, 'release.started', 'ok', { ref, strategy, stable: stable ?? null }]);
