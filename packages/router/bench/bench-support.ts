@@ -1,6 +1,7 @@
 // Shared plumbing for the router benches: child processes that announce themselves with a
 // JSON line, free ports, and autocannon runs reduced to the figures we report.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -100,4 +101,15 @@ export async function load(url: string, durationS: number, connections = 50): Pr
 export function round(n: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
+}
+
+/** User+system CPU seconds a process has used so far (Linux /proc), or NaN elsewhere. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }

@@ -115,8 +115,10 @@ class ProxyCall implements ExchangeHandler {
     const h = req.headers;
     this.chunked = h['transfer-encoding'] !== undefined;
     this.bodyless = h['content-length'] === undefined && !this.chunked;
-    // 'close' fires once per response; on() avoids once()'s wrapper on the hot path.
-    res.on('close', this.onClientClose);
+    // A shared listener and a back-reference instead of a closure per request; 'close'
+    // fires once per response, so on() spares once()'s wrapper too.
+    (res as CallResponse)[kCall] = this;
+    res.on('close', onResponseClose);
   }
 
   send(target: TargetRuntime): void {
@@ -236,7 +238,8 @@ class ProxyCall implements ExchangeHandler {
     }
   }
 
-  private readonly onClientClose = (): void => {
+  /** The client response is done (finished or cut): record it and free the target. */
+  clientClosed(): void {
     const t = this.current;
     if (t === undefined) return;
     if (this.res.writableFinished) {
@@ -246,7 +249,14 @@ class ProxyCall implements ExchangeHandler {
       this.upstream?.abort();
     }
     this.release();
-  };
+  }
+}
+
+const kCall = Symbol('cc.proxyCall');
+type CallResponse = http.ServerResponse & { [kCall]?: ProxyCall };
+
+function onResponseClose(this: CallResponse): void {
+  this[kCall]?.clientClosed();
 }
 
 /**

@@ -194,6 +194,8 @@ class Connection implements ResponseEvents {
     this.parser = new ResponseParser(this);
     socket.on('connect', () => {
       this.connected = true;
+      // Requests are written whole; Nagle would only delay the next one behind an ACK.
+      socket.setNoDelay(true);
       socket.setTimeout(pool.timeoutMs);
     });
     socket.on('data', (d: Buffer) => this.onData(d));
