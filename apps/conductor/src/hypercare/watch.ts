@@ -32,6 +32,10 @@ export interface HypercareState {
 
 type AutomatedStep = Extract<PlanStep, { kind: 'automated' }>;
 
+let dataHome: string | null = null;
+/** The data folder whose disk is watched by default (resolved once: it may ask git). */
+const home = () => (dataHome ??= ccPaths().home);
+
 function notifierOf(ctx: DeployContext): Notifier {
   return ctx.services?.notifier ?? createNotifier(ctx.env, ctx.store);
 }
@@ -49,7 +53,7 @@ async function runChecks(ctx: DeployContext, p: HypercareParams, st: HypercareSt
   }
   out.push(...(await outboxSignals(p, target.pinned(st.version))));
   out.push(...(await restartSignal(p, target, st.version, st.instances)));
-  out.push(...diskSignal(p, ccPaths().home));
+  out.push(...diskSignal(p, home()));
   out.push(...(await querySignals(p, p.prometheusUrl ?? process.env['PROMETHEUS_URL'], { version: st.version, stable })));
   return { measurements: out, after };
 }

@@ -42,9 +42,9 @@ function clock(t: number): string {
 }
 
 export function lineChart(o: ChartOptions): string {
-  const W = o.width ?? 640;
+  const W = o.width ?? 680;
   const H = o.height ?? 220;
-  const pad = { l: 64, r: 120, t: 28, b: 32 };
+  const pad = { l: 64, r: 160, t: 28, b: 32 };
   const fmt = o.format ?? ((v: number) => String(r1(v)));
   const pts = o.series.flatMap((s) => s.points);
   const values = pts.map((p) => p.v).filter((v): v is number => v !== null && Number.isFinite(v));
@@ -88,7 +88,7 @@ export function lineChart(o: ChartOptions): string {
       const fill = p.verdict ? VERDICT[p.verdict] ?? colour : colour;
       out.push(`<circle cx="${x(p.t)}" cy="${y(p.v!)}" r="3.5" fill="${fill}"><title>${esc(s.name)} ${clock(p.t)}: ${esc(fmt(p.v!))}${p.verdict ? ` (${p.verdict})` : ''}</title></circle>`);
     }
-    out.push(`<rect x="${W - pad.r + 8}" y="${pad.t + 16 + i * 16}" width="10" height="10" fill="${colour}"/>`, `<text x="${W - pad.r + 22}" y="${pad.t + 25 + i * 16}">${esc(s.name.slice(0, 16))}</text>`);
+    out.push(`<rect x="${W - pad.r + 8}" y="${pad.t + 16 + i * 16}" width="10" height="10" fill="${colour}"/>`, `<text x="${W - pad.r + 22}" y="${pad.t + 25 + i * 16}">${esc(s.name.slice(0, 24))}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');
