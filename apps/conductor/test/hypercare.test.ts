@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import type pg from 'pg';
 import { parseRollout } from '../src/config/index.js';
-import { endHypercare } from '../src/hypercare/control.js';
 import { hypercareParams } from '../src/hypercare/params.js';
 import { diskSignal, outboxSignals, restartSignal } from '../src/hypercare/signals.js';
 import { listAudit, openStorePool } from '../src/store/index.js';
@@ -16,7 +20,10 @@ import { runDeploy } from './support/strategy-harness.js';
 // servers whose 500 share the test controls), with the real executor, blue-green strategy and
 // rollback recovery. User traffic is real requests through the router's public port.
 
-const rollout = (hypercare: string) => parseRollout(`
+const run = promisify(execFile);
+const root = new URL('../../..', import.meta.url).pathname;
+
+const rolloutYaml = (hypercare: string) => `
 version: 1
 defaultEnvironment: test
 environments:
@@ -32,7 +39,8 @@ plan:
   - phase: post-deployment
     steps:
       - { id: hypercare, kind: automated, type: hypercare, title: Hypercare watch, params: ${hypercare} }
-`, 'hypercare-rollout.yaml');
+`;
+const rollout = (hypercare: string) => parseRollout(rolloutYaml(hypercare), 'hypercare-rollout.yaml');
 
 /** Real user traffic through the router until stopped. */
 function userTraffic(publicUrl: string): () => Promise<void> {
@@ -121,14 +129,22 @@ describe('hypercare', () => {
 
   test('ccr hypercare end stops the watch early; the release is promoted and it is audited', async () => {
     const stop = userTraffic(s.publicUrl);
+    const dir = mkdtempSync(join(tmpdir(), 'ccr-hypercare-'));
     try {
-      const config = rollout('{ duration: 10m, interval: 300ms, errorRate: { max: 0.05, minRequests: 5 }, disk: { minFreeRatio: 0.001 } }');
-      const run = runDeploy(pool, s, { version: 'v3', stable: 'v1', strategy: 'blue-green', config });
+      const params = '{ duration: 10m, interval: 300ms, errorRate: { max: 0.05, minRequests: 5 }, disk: { minFreeRatio: 0.001 } }';
+      writeFileSync(join(dir, 'rollout.yaml'), rolloutYaml(params));
+      const deploy = runDeploy(pool, s, { version: 'v3', stable: 'v1', strategy: 'blue-green', config: rollout(params) });
       await until(async () => (await hypercareChecks(pool, 'v3')) >= 1, 'a hypercare check');
-      const id = (await pool.query(`SELECT id FROM releases WHERE version = 'v3'`)).rows[0].id as string;
-      const ended = await endHypercare(pool, { releaseId: id, env: 'test', actor: 'tester', reason: 'UAT signed off, quiet night' });
-      assert.equal(ended, 'ended');
-      const { outcome, release } = await run;
+      // The real command, from another process, against the same store.
+      const env = { ...process.env, CCR_CONFIG: join(dir, 'rollout.yaml'), CCR_DATABASE_URL: db.url, CCR_HOME: dir, CCR_ACTOR: 'tester' };
+      const cli = (...args: string[]) => run(process.execPath, [join(root, 'apps/conductor/bin/ccr.mjs'), 'hypercare', ...args, '--env', 'test', '--json'], { cwd: root, env });
+      const status = JSON.parse((await cli('status')).stdout) as { version: string; checks: number; signals: Array<{ metric: string }> };
+      assert.equal(status.version, 'v3');
+      assert.ok(status.signals.some((x) => x.metric === 'error-rate'));
+      const ended = JSON.parse((await cli('end', '--reason', 'UAT signed off, quiet night')).stdout) as { release: string; hypercare: string; by: string };
+      assert.equal(ended.hypercare, 'ended');
+      assert.equal(ended.by, 'tester');
+      const { outcome, release } = await deploy;
       assert.equal(outcome.state, 'promoted', outcome.reason);
       const step = (await pool.query(`SELECT status, reason FROM release_steps WHERE release_id = $1 AND step_id = 'hypercare'`, [release.id])).rows[0];
       assert.equal(step.status, 'done');
@@ -136,8 +152,12 @@ describe('hypercare', () => {
       const actions = (await listAudit(pool, { releaseId: release.id })).map((a) => `${a.actor}:${a.action}`);
       assert.ok(actions.includes('tester:hypercare.end-requested'), actions.join());
       assert.ok(actions.includes('test:hypercare.ended'), actions.join());
+      // Nothing left in hypercare: the command refuses, naming why.
+      const again = await cli('end', '--reason', 'twice').then(() => assert.fail('must refuse'), (e: { stdout: string }) => JSON.parse(e.stdout) as { error: { code: string } });
+      assert.equal(again.error.code, 'not_found');
     } finally {
       await stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -4,6 +4,8 @@ import { BuiltinProvider } from '../src/analysis/builtin-provider.js';
 import { checkCondition, evalCondition } from '../src/analysis/condition.js';
 import type { AnalysisWindow, MetricSpec } from '../src/analysis/metric-provider.js';
 import { PrometheusProvider } from '../src/analysis/prometheus-provider.js';
+import { hypercareParams } from '../src/hypercare/params.js';
+import { querySignals } from '../src/hypercare/signals.js';
 import { metricProviderContract } from './contract/metric-provider.contract.js';
 import { CounterServer, startPrometheus, type TestPrometheus } from './support/prometheus.js';
 
@@ -103,6 +105,20 @@ describe('prometheus provider', () => {
       if (saved === undefined) delete process.env['PROMETHEUS_URL'];
       else process.env['PROMETHEUS_URL'] = saved;
     }
+  });
+});
+
+describe('hypercare PromQL signals', () => {
+  test('a query meeting its failure condition is a breach; the watched version is substituted', async () => {
+    const p = hypercareParams.parse({ queries: [
+      { name: 'watched-errors', query: 'sum(rate(app_requests_total{version="{{version}}",code="500"}[5s])) / sum(rate(app_requests_total{version="{{version}}"}[5s]))', failureCondition: 'result > 0.1' },
+      { name: 'stable-errors', query: 'sum(rate(app_requests_total{version="{{stable}}",code="500"}[5s])) / sum(rate(app_requests_total{version="{{stable}}"}[5s]))', failureCondition: 'result > 0.1' },
+    ] });
+    const bad = await querySignals(p, prom.url, { version: 'v3', stable: 'v1' });
+    assert.deepEqual(bad.map((m) => [m.metric, m.verdict]), [['watched-errors', 'fail'], ['stable-errors', 'pass']]);
+    assert.ok(bad[0]!.value! > 0.2);
+    const good = await querySignals(p, prom.url, { version: 'v2', stable: 'v1' });
+    assert.deepEqual(good.map((m) => m.verdict), ['pass', 'pass']);
   });
 });
 
