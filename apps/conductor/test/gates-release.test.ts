@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { canonicalJson, hashTree, MANIFEST_FILE } from '../src/artifacts/manifest.js';
 import { cycloneDxFromLock, SBOM_FILE } from '../src/artifacts/sbom.js';
 import { runGate } from '../src/gates/index.js';
+import { judge } from '../src/gates/record.js';
 import { testSummary } from '../src/gates/run-command.js';
 import { gateInput } from './fixtures/gates/gate-input.js';
 import { git, TINY_LOCK, tinyRepo, write } from './fixtures/gates/tiny-repo.js';
@@ -111,6 +112,11 @@ describe('security sign-off', () => {
     assert.match(by['dast']!.detail, /hook exited 2: ZAP: 1 high alert/);
     const noDast = await security('v1.0.0-rc.1', 'npm-audit-405.json');
     assert.equal(noDast.result, 'cannot-check');
+    // acceptance by check: the audit may go unchecked, SAST may not
+    const accept = (gate: string) => gateInput({ acceptCannotCheck: [{ gate, reason: 'the audit endpoint answers 405 here' }] }).env;
+    assert.deepEqual(judge(noDast, accept('security.dependency-audit')).acceptance, { reason: 'the audit endpoint answers 405 here' });
+    assert.equal(judge(noDast, accept('security.sast')).blocks, true);
+    assert.equal(judge(noDast, gateInput().env).blocks, true);
   });
 
   test('an artifact built without an SBOM fails the SBOM check', async () => {

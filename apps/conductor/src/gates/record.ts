@@ -2,9 +2,9 @@ import type pg from 'pg';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { GateOutcome } from './types.js';
 
-// "Cannot check" blocks unless the environment's acceptCannotCheck names the gate with a
-// reason; the acceptance is then stored with the gate's result, so the release record shows
-// who let what through and why.
+// "Cannot check" blocks unless the environment's acceptCannotCheck names the gate (or each of
+// its unchecked checks, as gate.check) with a reason; the acceptance is then stored with the
+// gate's result, so the release record shows who let what through and why.
 
 export interface GateVerdict extends GateOutcome {
   /** Whether this gate stops the deploy. */
@@ -15,8 +15,15 @@ export interface GateVerdict extends GateOutcome {
 export function judge(outcome: GateOutcome, env: EnvironmentConfig): GateVerdict {
   if (outcome.result === 'pass') return { ...outcome, blocks: false, acceptance: null };
   if (outcome.result === 'fail') return { ...outcome, blocks: true, acceptance: null };
-  const accepted = env.acceptCannotCheck.find((a) => a.gate === outcome.gate || a.gate === `gate.${outcome.gate}`);
-  return accepted ? { ...outcome, blocks: false, acceptance: { reason: accepted.reason } } : { ...outcome, blocks: true, acceptance: null };
+  const find = (name: string) => env.acceptCannotCheck.find((a) => a.gate === name || a.gate === `gate.${name}`);
+  const whole = find(outcome.gate);
+  if (whole) return { ...outcome, blocks: false, acceptance: { reason: whole.reason } };
+  // or check by check, e.g. "security.dependency-audit": then SAST still has to run
+  const unchecked = outcome.checks.filter((c) => c.result === 'cannot-check').map((c) => find(`${outcome.gate}.${c.name}`));
+  if (unchecked.length && unchecked.every(Boolean)) {
+    return { ...outcome, blocks: false, acceptance: { reason: [...new Set(unchecked.map((a) => a!.reason))].join('; ') } };
+  }
+  return { ...outcome, blocks: true, acceptance: null };
 }
 
 type Queryable = Pick<pg.Pool, 'query'>;
