@@ -33,7 +33,8 @@ environments:
         - { weight: 100 }
 analysis:
   promql:
-    interval: 3s
+    # a 4 s window holds ~4 scrapes at 1 s: room for a late scrape on a busy machine
+    interval: 4s
     count: 2
     failureLimit: 0
     minRequests: 10
