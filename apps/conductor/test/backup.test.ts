@@ -6,7 +6,11 @@ import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { createBackup, getBackup, insertBackup, listBackups, pruneBackups, restoreBackup, sha256OfFile, verifyBackup, type BackupRecord } from '../src/backup/index.js';
+import { parseRollout } from '../src/config/index.js';
+import { createContext } from '../src/engine/create-context.js';
+import { stepImpl } from '../src/engine/registry.js';
 import { createRelease, setActiveVersion, updateRelease } from '../src/store/index.js';
+import '../src/steps/backup.js';
 import { seededAppDatabase, scratchStore } from './support/backup-seed.js';
 import { ADMIN_URL, urlFor } from './support/scratch-db.js';
 
@@ -133,6 +137,51 @@ describe('backups against real PostgreSQL', () => {
       process.env['PATH'] = saved.PATH;
       if (saved.CCR_PG_BIN) process.env['CCR_PG_BIN'] = saved.CCR_PG_BIN;
     }
+  });
+
+  test('the backup.create and backup.verify steps: one backup per release, and a failed verification never satisfies the gate', async () => {
+    const yaml = `version: 1
+defaultEnvironment: test
+environments:
+  test:
+    target: { type: local }
+    databaseUrl: ${app.url}
+    backup: { dir: ${dir}, keep: 50, jobs: 1, sanityQueries: [{ name: users, sql: "SELECT count(*) = 100 FROM users" }] }
+plan:
+  - phase: pre-deployment
+    steps:
+      - { id: final-backup, kind: automated, type: backup.create, title: backup }
+      - { id: verify-backup, kind: automated, type: backup.verify, title: verify }
+`;
+    const config = parseRollout(yaml, 'test.yaml');
+    const step = (type: 'backup.create' | 'backup.verify') => ({ id: type, kind: 'automated' as const, type, title: type, params: {} });
+    const run = async () => {
+      const release = await createRelease(store.pool, { env: 'test', ref: 'HEAD', strategy: 'canary', startedBy: 't', phase: 'pre-deployment', previousVersion: 'v1' });
+      const ctx = createContext({ store: store.pool, config, envName: 'test', release, actor: 't', services: {} });
+      return { ctx, create: () => stepImpl('backup.create').reconcile(ctx, step('backup.create')), verify: () => stepImpl('backup.verify').reconcile(ctx, step('backup.verify')) };
+    };
+    const a = await run();
+    assert.equal((await a.verify()).status, 'fail', 'no backup yet');
+    const created = await a.create();
+    assert.equal(created.status, 'done', created.reason);
+    const id = a.ctx.release.data['backupId'] as string;
+    assert.equal((await getBackup(store.pool, id))?.releaseId, a.ctx.release.id);
+    assert.match((await a.create()).reason, /already taken/, 'a resumed release does not dump twice');
+    const verified = await a.verify();
+    assert.equal(verified.status, 'done', verified.reason);
+    assert.equal((await getBackup(store.pool, id))?.status, 'verified');
+
+    await a.ctx.update({ state: 'promoted' });
+    const b = await run();
+    assert.equal((await b.create()).status, 'done');
+    const path = (await getBackup(store.pool, b.ctx.release.data['backupId'] as string))!.path;
+    writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.from('tail')]));
+    const bad = await b.verify();
+    assert.equal(bad.status, 'fail');
+    assert.match(bad.reason, /failed verification: checksum mismatch/);
+    const again = await b.verify();
+    assert.equal(again.status, 'fail');
+    assert.match(again.reason, /cannot satisfy this gate/);
   });
 
   test('retention keeps N or D days and never prunes the backups of the current or previous release', async () => {
