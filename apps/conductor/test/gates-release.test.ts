@@ -139,3 +139,16 @@ describe('artifact', () => {
     assert.match((await runGate('artifact', gateInput({ repo, ref: 'v1.0.0-rc.2', artifactsDir }))).summary, /is not built: ccr build v1.0.0-rc.2/);
   });
 });
+
+describe('final code review through a hook', () => {
+  test('the hook\'s exit code decides; without a hook the review is the plan\'s manual sign-off', async () => {
+    const review = (run: string) => runGate('review', gateInput({ repo, ref: 'v1.0.0-rc.1', gates: { review: { hook: { run, timeout: '10s' } } } }));
+    const ok = await review('echo "PR #42 approved by 2 reviewers for $CCR_REF"');
+    assert.equal(ok.result, 'pass');
+    assert.match(ok.summary, /approved by 2 reviewers for v1.0.0-rc.1/);
+    const missing = await review('echo "changes requested"; exit 1');
+    assert.equal(missing.result, 'fail');
+    assert.match(missing.summary, /review hook exited 1: changes requested/);
+    assert.equal((await runGate('review', gateInput({ repo }))).result, 'cannot-check');
+  });
+});

@@ -9,8 +9,10 @@ import { createContext } from '../src/engine/create-context.js';
 import { stepImpl } from '../src/engine/registry.js';
 import { gateResultsOf } from '../src/gates/record.js';
 import type { GateVerdict } from '../src/gates/record.js';
-import { createRelease, openStorePool } from '../src/store/index.js';
+import { runGate } from '../src/gates/index.js';
+import { createRelease, openStorePool, setActiveVersion } from '../src/store/index.js';
 import { CCR_BIN, run } from './artifacts-fixture.js';
+import { gateInput } from './fixtures/gates/gate-input.js';
 import { tinyRepo } from './fixtures/gates/tiny-repo.js';
 import { ADMIN_URL, scratchDatabase } from './support/scratch-db.js';
 import '../src/steps/gates.js';
@@ -64,6 +66,8 @@ after(async () => {
   await db.drop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+const gateInputFor = (envName: string) => ({ ...gateInput({ repo, store }), envName });
 
 function ccr(config: string, args: string[], env: Record<string, string> = {}) {
   const file = join(dir, `rollout-${Math.random().toString(36).slice(2)}.yaml`);
@@ -159,5 +163,16 @@ describe('gates as plan steps', () => {
     const audit = await store.query("SELECT result, details FROM audit_log WHERE release_id = $1 AND action = 'gate.cannot-check-accepted'", [release.id]);
     assert.equal(audit.rows[0]?.result, 'staging has no Prometheus yet; watched by hand');
     assert.equal(audit.rows[0]?.details.gate, 'monitoring');
+  });
+
+  test('rollback readiness before a release: the first release passes; a stable version without its artifact fails', async () => {
+    const input = (env: string) => ({ ...gateInputFor(env), artifactsDir: join(dir, 'no-artifacts') });
+    const first = await runGate('rollback-readiness', input('fresh'));
+    assert.equal(first.result, 'pass');
+    assert.match(first.summary, /first release of fresh/);
+    await setActiveVersion(store, 'older', 'v0.9.0', null);
+    const missing = await runGate('rollback-readiness', input('older'));
+    assert.equal(missing.result, 'fail');
+    assert.match(missing.summary, /the artifact of the stable version v0.9.0 is missing/);
   });
 });
