@@ -59,7 +59,9 @@ describe('deployment window', () => {
     assert.deepEqual(v.acceptance, { reason: 'staging deploys at any time' });
   });
 
-  test('a window with an unknown time zone is a configuration error', () => {
+  test('an unknown time zone, a malformed time or a broken hotfix pattern is a configuration error', () => {
     assert.throws(() => gateInput({ gates: { windows: [{ ...weekdays, timezone: 'Mars/Olympus' }] } }), /IANA time zone/);
+    assert.throws(() => gateInput({ gates: { windows: [{ ...weekdays, start: '9:00' }] } }), /HH:MM/);
+    assert.throws(() => gateInput({ gates: { hotfixTagPattern: 'hotfix-([' } }), /must be a regular expression/);
   });
 });

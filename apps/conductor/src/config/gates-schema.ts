@@ -12,7 +12,14 @@ export const gatesSchema = z.strictObject({
   /** Code freeze: release candidates are tags on this branch. */
   releaseBranch: z.string().min(1).optional(),
   /** Tags that may deploy during a freeze without being its release candidate. */
-  hotfixTagPattern: z.string().min(1).default('^hotfix[-/]|-hotfix\\.'),
+  hotfixTagPattern: z.string().min(1).refine((p) => {
+    try {
+      new RegExp(p);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a regular expression').default('^hotfix[-/]|-hotfix\\.'),
   /** Without an active freeze only hotfix tags pass, unless this is false. */
   freezeRequired: z.boolean().default(true),
   /** Final code review through a hook (otherwise it is the plan's manual sign-off). */
@@ -27,7 +34,8 @@ export const gatesSchema = z.strictObject({
     reportFile: z.string().min(1).optional(),
   }).default({ acceptFile: 'security/risk-acceptance.yaml', failOn: ['critical', 'high'] }),
   sast: z.strictObject({
-    paths: z.array(z.string().min(1)).default(['apps/api/src', 'packages/contracts/src', 'packages/pg-migrate/src']),
+    /** What gets deployed: the API, the web app and the packages they and the router run. */
+    paths: z.array(z.string().min(1)).default(['apps/api/src', 'apps/web/src', 'packages/contracts/src', 'packages/pg-migrate/src', 'packages/router/src']),
     /** eslint-plugin-security rules whose findings fail the gate; the others are reported only. */
     failRules: z.array(z.string().min(1)).optional(),
   }).optional(),
