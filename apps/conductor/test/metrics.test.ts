@@ -59,6 +59,19 @@ describe('conductor metrics', () => {
     execFileSync('promtool', ['check', 'metrics'], { input: text });
   });
 
+  test('backups taken by ccr backup count too: a failed verification is a failure, the newest good one the last success', async () => {
+    const ins = (id: string, env: string, status: string, at: string) => pool.query(
+      `INSERT INTO backups (id, env, database, server_version, pg_dump_version, path, size_bytes, sha256, duration_ms, schema_version, table_counts, status, created_at)
+       VALUES ($1, $2, 'cc', '15.8', '15.8', '/b', 1, 'x', 1, 1, '{}', $3, $4)`, [id, env, status, at]);
+    await ins('b-1', 'production', 'verify_failed', at(2000));
+    await ins('b-2', 'production', 'verified', at(1500));
+    await ins('b-3', 'production', 'pruned', at(1000));
+    const text = readFileSync(await writeMetricsFile(pool, home), 'utf8');
+    assert.equal(sample(text, 'ccr_backup_failures_total', { env: 'production' }), 1);
+    assert.equal(sample(text, 'ccr_backup_last_success_timestamp_seconds', { env: 'production' }), Date.parse(at(1500)) / 1000);
+    assert.equal(sample(text, 'ccr_backup_failures_total', { env: 'staging' }), 1, 'the staging step figures are unchanged');
+  });
+
   test('a new rollback raises the counter on the next write, and no temp file is left behind', async () => {
     await pool.query(`INSERT INTO audit_log (actor, env, action, result, details) VALUES ('dave', 'staging', 'rollback.completed', 'ok', '{}')`);
     const text = readFileSync(await writeMetricsFile(pool, home), 'utf8');

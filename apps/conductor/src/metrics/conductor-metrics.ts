@@ -12,7 +12,7 @@ type Queryable = Pick<pg.Pool, 'query'>;
 /** Step durations in seconds: a smoke check takes seconds, a canary or hypercare tens of minutes. */
 export const STEP_BUCKETS_S = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200];
 
-/** The backup step types and audit actions that count as backups (issue 6's `backup.create`). */
+/** The plan step that takes backups (issue 6). */
 const BACKUP_STEP = 'backup.create';
 
 export async function collectConductorMetrics(db: Queryable, now = new Date()): Promise<client.Registry> {
@@ -23,8 +23,8 @@ export async function collectConductorMetrics(db: Queryable, now = new Date()): 
   const verdicts = new client.Counter({ name: 'ccr_analysis_verdicts_total', help: 'Analysis measurements by provider, metric and verdict', labelNames: ['provider', 'metric', 'verdict'], registers: [registry] });
   const rollbacks = new client.Counter({ name: 'ccr_rollbacks_total', help: 'Completed rollbacks (automatic and ccr rollback) by environment', labelNames: ['env'], registers: [registry] });
   const breaches = new client.Counter({ name: 'ccr_hypercare_breaches_total', help: 'Hypercare signals that breached their limit, by environment and signal', labelNames: ['env', 'signal'], registers: [registry] });
-  const backupOk = new client.Gauge({ name: 'ccr_backup_last_success_timestamp_seconds', help: 'Unix time of the last successful backup step, by environment', labelNames: ['env'], registers: [registry] });
-  const backupFail = new client.Counter({ name: 'ccr_backup_failures_total', help: 'Failed backup steps by environment', labelNames: ['env'], registers: [registry] });
+  const backupOk = new client.Gauge({ name: 'ccr_backup_last_success_timestamp_seconds', help: 'Unix time of the last successful backup (backup.create step or ccr backup create), by environment', labelNames: ['env'], registers: [registry] });
+  const backupFail = new client.Counter({ name: 'ccr_backup_failures_total', help: 'Failed backup.create steps and backups whose verification failed, by environment', labelNames: ['env'], registers: [registry] });
   const generated = new client.Gauge({ name: 'ccr_metrics_generated_timestamp_seconds', help: 'When this file was written (a stale file means no ccr ran)', registers: [registry] });
 
   const r1 = await db.query('SELECT env, state, count(*)::int AS n FROM releases GROUP BY env, state');
@@ -51,18 +51,30 @@ export async function collectConductorMetrics(db: Queryable, now = new Date()): 
     else breaches.inc({ env: row.env, signal: row.signal ?? 'unknown' }, row.n);
   }
 
+  // Backups: backup.create steps of releases, plus the backups table (`ccr backup create` too)
+  // when the store has it: a verification that failed counts as a failed backup.
+  const lastOk = new Map<string, number>();
+  const failures = new Map<string, number>();
   const r5 = await db.query(
     `SELECT r.env, s.status, count(*)::int AS n, max(extract(epoch FROM s.finished_at))::float8 AS last
        FROM release_steps s JOIN releases r ON r.id = s.release_id
       WHERE s.type = $1 AND s.status IN ('done', 'failed') GROUP BY r.env, s.status`,
     [BACKUP_STEP],
   );
-  for (const row of r5.rows) {
-    if (row.status === 'done') backupOk.set({ env: row.env }, Math.round(row.last));
-    else backupFail.inc({ env: row.env }, row.n);
+  const rows: Array<{ env: string; ok: boolean; n: number; last: number }> = r5.rows.map((r) => ({ env: r.env, ok: r.status === 'done', n: r.n, last: r.last }));
+  if ((await db.query(`SELECT to_regclass('backups') AS t`)).rows[0].t) {
+    const r6 = await db.query(
+      `SELECT env, status = 'verify_failed' AS failed, count(*)::int AS n, max(extract(epoch FROM created_at))::float8 AS last FROM backups GROUP BY env, status = 'verify_failed'`,
+    );
+    for (const r of r6.rows) rows.push({ env: r.env, ok: !r.failed, n: r.n, last: r.last });
   }
+  for (const r of rows) {
+    if (r.ok) lastOk.set(r.env, Math.max(lastOk.get(r.env) ?? 0, Math.round(r.last)));
+    else failures.set(r.env, (failures.get(r.env) ?? 0) + r.n);
+  }
+  for (const [env, t] of lastOk) backupOk.set({ env }, t);
   // An environment that backs up but never failed still shows 0 failures (alerts need the series).
-  for (const row of r5.rows) if (row.status === 'done') backupFail.inc({ env: row.env }, 0);
+  for (const env of new Set([...lastOk.keys(), ...failures.keys()])) backupFail.inc({ env }, failures.get(env) ?? 0);
 
   generated.set(Math.round(now.getTime() / 1000));
   return registry;
