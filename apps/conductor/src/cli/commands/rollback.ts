@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CcrError } from '../../errors.js';
 import { switchBack } from '../../rollback/switch-back.js';
+import { schemaRollbackFor } from '../../schema/rollback-hook.js';
 import { reapScaleDowns } from '../../strategies/scale-down.js';
 import { currentActor, getEnvState, inFlightRelease } from '../../store/index.js';
 import { openEnv } from '../open-env.js';
@@ -39,11 +40,13 @@ Example:
             if (to === current) throw new CcrError('usage', `${to} already carries all traffic`);
             const services = o.services(() => to, (m) => progress(opts, `warning: ${m}`));
             if (!services.artifacts.has(to)) throw new CcrError('not_found', `no artifact ${to}; build it first: ccr build ${to}`);
+            const schema = await schemaRollbackFor(o, current ?? null, to, (line) => progress(opts, line));
             const r = await switchBack({
               db: o.store, target, notifier: services.notifier, env: o.envName, actor: currentActor(), releaseId: null,
               to, from: current ?? null, instances: services.instances, reason: `manual rollback by ${currentActor()}`,
               progress: (line) => progress(opts, line), keepFrom: opts.keep === true,
             });
+            await schema.apply();
             await services.onPromoted?.(to);
             await reapScaleDowns(o.store, o.envName, target, currentActor()).catch(() => undefined);
             emit(opts, { env: o.envName, to: r.to, from: r.from, warm: r.warm, switchMs: r.switchMs, stoppedFrom: r.stoppedFrom, split: r.view.split }, () =>
