@@ -18,6 +18,4 @@ export async function loadStepImplementations(): Promise<void> {
     import('./hypercare.js'),
     import('./gates.js'),
   ]);
-  // after the others, so a real report step (when it exists) is registered first
-  await import('./report-placeholder.js');
 }
