@@ -23,6 +23,7 @@ import { register as report } from './report.js';
 import { register as runbook } from './runbook.js';
 import { register as preflight } from './preflight.js';
 import { register as freeze } from './freeze.js';
+import { register as k8s } from './k8s.js';
 
 /** Each command file exports register(program); adding a command is one line here. */
 const registrars: Array<(program: Command) => void> = [
@@ -50,6 +51,7 @@ const registrars: Array<(program: Command) => void> = [
   runbook,
   preflight,
   freeze,
+  k8s,
 ];
 
 export function registerCommands(program: Command): void {
