@@ -70,7 +70,7 @@ export function artifactSource(paths: CcPaths, databaseUrl: () => string): Artif
     },
     has: (version) => existsSync(manifestOf(version)),
     hasWeb: (version) => existsSync(manifestOf(version)) && readManifest(join(paths.artifacts, version)).web !== null,
-    migrate: (version) => migrateUp(loadArtifact(paths.artifacts, version), databaseUrl()),
+    migrate: (version, opts) => migrateUp(loadArtifact(paths.artifacts, version), databaseUrl(), opts),
   };
 }
 

@@ -3,17 +3,34 @@ import { join } from 'node:path';
 import type { Artifact } from '../artifacts/store.js';
 import { CcrError } from '../errors.js';
 
-/**
- * Runs the artifact's own migrate CLI (`node api/migrate.mjs up --json`) against the
- * database, so the schema a release gets is exactly the one it was built with.
- */
-export function migrateUp(artifact: Artifact, databaseUrl: string): Promise<{ applied: number }> {
+export interface MigrateOptions {
+  lockTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  /** Re-runs after a lock_timeout; migrations that succeeded stay applied, so a re-run resumes. */
+  retries?: number;
+  onRetry?: (attempt: number, message: string) => void;
+}
+
+export interface AppliedMigration {
+  version: number;
+  name: string;
+  durationMs: number;
+  attempts: number;
+}
+
+interface CliResult {
+  ok: boolean;
+  steps: AppliedMigration[];
+  code: string | null;
+  message: string;
+}
+
+function runCli(artifact: Artifact, databaseUrl: string, o: MigrateOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(artifact.dir, artifact.manifest.entrypoints.migrate), 'up', '--json'], {
-      cwd: artifact.dir,
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', DATABASE_URL: databaseUrl, MIGRATIONS_DIR: join(artifact.dir, artifact.manifest.migrationsDir) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', DATABASE_URL: databaseUrl, MIGRATIONS_DIR: join(artifact.dir, artifact.manifest.migrationsDir) };
+    if (o.lockTimeoutMs !== undefined) env['MIGRATION_LOCK_TIMEOUT_MS'] = String(o.lockTimeoutMs);
+    if (o.statementTimeoutMs !== undefined) env['MIGRATION_STATEMENT_TIMEOUT_MS'] = String(o.statementTimeoutMs);
+    const child = spawn(process.execPath, [join(artifact.dir, artifact.manifest.entrypoints.migrate), 'up', '--json'], { cwd: artifact.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -21,14 +38,34 @@ export function migrateUp(artifact: Artifact, databaseUrl: string): Promise<{ ap
     child.on('error', (e) => reject(new CcrError('step_failed', 'cannot run the artifact migrate CLI', { cause: e })));
     child.on('exit', (code) => {
       const last = out.trim().split('\n').at(-1) ?? '';
-      let parsed: { applied?: unknown[]; error?: { message?: string } } = {};
+      let parsed: { applied?: AppliedMigration[]; error?: { code?: string; message?: string } } = {};
       try {
         parsed = JSON.parse(last) as typeof parsed;
       } catch {
         // reported below
       }
-      if (code === 0 && Array.isArray(parsed.applied)) resolve({ applied: parsed.applied.length });
-      else reject(new CcrError('step_failed', `migrations of ${artifact.version} failed: ${parsed.error?.message ?? (err.trim() || `exit ${code}`)}`));
+      if (code === 0 && Array.isArray(parsed.applied)) resolve({ ok: true, steps: parsed.applied.map((s) => ({ version: s.version, name: s.name, durationMs: s.durationMs, attempts: s.attempts ?? 1 })), code: null, message: '' });
+      else resolve({ ok: false, steps: [], code: parsed.error?.code ?? null, message: parsed.error?.message ?? (err.trim() || `exit ${code}`) });
     });
   });
+}
+
+/**
+ * Runs the artifact's own migrate CLI (`node api/migrate.mjs up --json`) against the
+ * database, so the schema a release gets is exactly the one it was built with. The runner
+ * holds its advisory lock and applies the timeouts; a lock_timeout is retried with backoff.
+ */
+export async function migrateUp(artifact: Artifact, databaseUrl: string, o: MigrateOptions = {}): Promise<{ applied: number; steps: AppliedMigration[] }> {
+  const steps: AppliedMigration[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const r = await runCli(artifact, databaseUrl, o);
+    steps.push(...r.steps);
+    if (r.ok) return { applied: steps.length, steps };
+    if (r.code === 'migration_lock_timeout' && attempt <= (o.retries ?? 0)) {
+      o.onRetry?.(attempt, r.message);
+      await new Promise((res) => setTimeout(res, 500 * attempt));
+      continue;
+    }
+    throw new CcrError('step_failed', `migrations of ${artifact.version} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${r.message}`);
+  }
 }

@@ -1,4 +1,5 @@
 import type { RolloutContext } from '../engine/context.js';
+import type { AppliedMigration, MigrateOptions } from '../runtime/migrate.js';
 import type { Notifier } from '../notify/index.js';
 import type { SmokeServices } from '../smoke/index.js';
 import type { DeployTarget } from '../targets/deploy-target.js';
@@ -15,8 +16,8 @@ export interface ArtifactSource {
   has(version: string): boolean;
   /** Whether the artifact carries web assets (its manifest's web folder). */
   hasWeb(version: string): boolean;
-  /** Applies the artifact's migrations (its own migrate CLI, under the migrator's advisory lock). */
-  migrate(version: string): Promise<{ applied: number }>;
+  /** Applies the artifact's migrations (its own migrate CLI, under the migrator's advisory lock), with timeouts and lock_timeout retries. */
+  migrate(version: string, opts?: MigrateOptions): Promise<{ applied: number; steps?: AppliedMigration[] }>;
 }
 
 export interface DeployServices {
