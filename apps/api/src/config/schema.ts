@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { API_REQUIRED_IN_PRODUCTION } from '@cc/contracts';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { DEV_JWT_SECRET, databasePasswordWeakness, jwtSecretWeakness } from './secrets.js';
@@ -63,8 +64,8 @@ export type Config = z.output<typeof configSchema> & { JWT_SECRET: string };
 /** Settings that may be given as NAME_FILE, the way Docker and Kubernetes mount secrets. */
 const FILE_SETTINGS = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKER', 'JWT_SECRET', 'SENTRY_DSN'] as const;
 
-/** Settings production cannot run without. */
-const REQUIRED_IN_PRODUCTION = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKER', 'JWT_SECRET'] as const;
+/** Settings production cannot run without (shared with the conductor's configuration gate). */
+const REQUIRED_IN_PRODUCTION = API_REQUIRED_IN_PRODUCTION;
 
 function readFileSettings(env: NodeJS.ProcessEnv, issues: string[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
