@@ -96,7 +96,7 @@ export async function openEnv(envOption?: string): Promise<OpenEnv> {
         target: t,
         artifacts: artifactSource(paths, needDb),
         notifier: o.notifier(onFailure),
-        instances: env.target.type === 'local' ? env.target.instances : 1,
+        instances: env.target.type === 'local' ? env.target.instances : env.target.type === 'haproxy' ? env.target.hosts.length * env.target.instancesPerHost : 1,
         async onPromoted(v) {
           if (env.target.type === 'local') await SupervisorClient.connect(paths).setActiveVersion(v).catch(() => undefined);
         },

@@ -140,6 +140,8 @@ const haproxyTarget = z.strictObject({
   backend: z.object({ api: z.string().min(1), web: z.string().min(1) }).strict(),
   hosts: z.array(z.strictObject({ name: id, address: z.string().min(1) })).min(1),
   instancesPerHost: z.number().int().min(1).default(1),
+  /** The address users reach HAProxy on (pinned smoke traffic and checks go there too). */
+  publicUrl: z.string().url().optional(),
 });
 const kubernetesTarget = z.strictObject({
   type: z.literal('kubernetes'),

@@ -6,10 +6,12 @@ import { RouterAdminClient } from '../runtime/router-client.js';
 import { readRuntime } from '../runtime/runtime-state.js';
 import { readSecret } from '../runtime/secrets.js';
 import type { DeployTarget } from './deploy-target.js';
+import { connectHaproxyTarget } from './haproxy/connect-haproxy.js';
 import { LocalTarget } from './local-target.js';
 
 /** The deploy target of an environment, reached from any ccr process. */
 export function connectTarget(env: EnvironmentConfig, paths: CcPaths): DeployTarget {
+  if (env.target.type === 'haproxy') return connectHaproxyTarget(env.target, paths);
   if (env.target.type !== 'local') {
     throw new CcrError('not_implemented', `the ${env.target.type} target is not implemented yet; only local deploys run (see docs/going-to-production.md)`);
   }

@@ -4,7 +4,7 @@ import { CcrError } from '../../errors.js';
 import { SERVICES, type ServiceName } from '../deploy-target.js';
 import { assetBackend, serverName, slotBackend, type HaproxyLayout } from './layout.js';
 import { renderMaintenance } from './maintenance-bodies.js';
-import type { HaproxyRuntime } from './runtime-api.js';
+import { showOk, type HaproxyRuntime } from './runtime-api.js';
 import { RuntimeFiles } from './runtime-files.js';
 import { readServers, type ServerRow } from './server-rows.js';
 
@@ -18,6 +18,17 @@ const HAPROXY_MAX_WEIGHT = 256;
 /** srv_admin_state bit: forced maintenance (set by us on removal). */
 const FMAINT = 0x01;
 
+/** How many per-version backends the running config has (`show backend`), so ccr needs no copy of it. */
+export async function discoverLayout(runtime: HaproxyRuntime, backends: HaproxyLayout['backends']): Promise<HaproxyLayout> {
+  const names = (await runtime.must('show backend', showOk)).split('\n').map((l) => l.trim());
+  const slots = (service: ServiceName) => names.filter((n) => n.startsWith(`${backends[service]}_v`) && /^\d+$/.test(n.slice(backends[service].length + 2))).length;
+  const n = Math.min(slots('api'), slots('web'));
+  if (!names.includes(backends.api) || !names.includes(backends.web) || n === 0) {
+    throw new CcrError('router_failed', `HAProxy at ${runtime.address} has no ${backends.api}/${backends.web} backends with version backends; render its config with ccr (deploy/haproxy/README.md)`);
+  }
+  return { backends, slots: n };
+}
+
 export interface DataPlaneOptions {
   /** How long a removed server may finish in-flight requests before its sessions are shut. */
   drainTimeoutMs?: number;
@@ -29,14 +40,20 @@ export class HaproxyDataPlane {
 
   constructor(
     readonly runtime: HaproxyRuntime,
+    /** slots 0: read from the running config (`show backend`) on first use. */
     readonly layout: HaproxyLayout,
     private readonly o: DataPlaneOptions = {},
   ) {
     this.files = new RuntimeFiles(runtime);
   }
 
+  private async ready(): Promise<void> {
+    if (this.layout.slots === 0) this.layout.slots = (await discoverLayout(this.runtime, this.layout.backends)).slots;
+  }
+
   /** The routing state HAProxy holds now (servers being removed are left out). */
   async readState(): Promise<RouterState> {
+    await this.ready();
     const [ids, served, weights, maint, allow] = await Promise.all([
       this.files.readMap('ids'), this.files.readMap('served'), this.files.readMap('weights'), this.files.readMap('maint'), this.files.readAcl('allow'),
     ]);
@@ -86,6 +103,7 @@ export class HaproxyDataPlane {
   }
 
   private async apply(next: RouterState): Promise<RouterState> {
+    await this.ready();
     const [ids, served, weights, pin, sticky, multi] = await Promise.all([
       this.files.readMap('ids'), this.files.readMap('served'), this.files.readMap('weights'),
       this.files.readMap('pin'), this.files.readMap('sticky'), this.files.readMap('multi'),
