@@ -91,7 +91,9 @@ export class HaproxyDataPlane {
   async setMaintenance(m: RouterMaintenance): Promise<void> {
     const known = await this.files.readMap('maint');
     const bodies = renderMaintenance(m.message);
-    await this.files.replaceAcl('allow', m.allowCidrs);
+    // Only on a change: clearing and refilling would briefly lock allow-listed clients out.
+    const allow = await this.files.readAcl('allow');
+    if (allow.join(' ') !== m.allowCidrs.join(' ')) await this.files.replaceAcl('allow', m.allowCidrs);
     await this.files.put('maint', 'retry', String(m.retryAfter), known);
     await this.files.put('maint', 'html', bodies.html, known);
     await this.files.put('maint', 'jpre', bodies.jsonBefore, known);
@@ -108,7 +110,7 @@ export class HaproxyDataPlane {
       this.files.readMap('ids'), this.files.readMap('served'), this.files.readMap('weights'),
       this.files.readMap('pin'), this.files.readMap('sticky'), this.files.readMap('multi'),
     ]);
-    const removals: Array<{ service: ServiceName; row: ServerRow; backends: string[] }> = [];
+    const removals: Array<{ row: ServerRow; backends: string[] }> = [];
     for (const service of SERVICES) {
       const weighted = this.layout.backends[service];
       const rows = await readServers(this.runtime, weighted);
@@ -157,7 +159,7 @@ export class HaproxyDataPlane {
         const backends = this.backendsOf(service, name, served, pin);
         await this.runtime.must(`set server ${weighted}/${name} weight 0`);
         for (const b of backends) await this.runtime.must(`set server ${b}/${name} state drain`);
-        removals.push({ service, row, backends });
+        removals.push({ row, backends });
         await this.files.del('weights', `${service}/${name}`, weights);
       }
       for (const key of [...pin.keys()]) if (key.startsWith(`${service}/`) && !slots.has(key.slice(service.length + 1))) await this.files.del('pin', key, pin);
