@@ -104,8 +104,13 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
   const started = performance.now();
   await ensureWritable(i.dir);
   const pgDump = findTool('pg_dump');
-  const tool = await toolMajor(pgDump);
-  const c = await connect(i.databaseUrl);
+  const [toolResult, connResult] = await Promise.allSettled([toolMajor(pgDump), connect(i.databaseUrl)]);
+  if (toolResult.status === 'rejected' || connResult.status === 'rejected') {
+    if (connResult.status === 'fulfilled') await connResult.value.end().catch(() => undefined);
+    throw toolResult.status === 'rejected' ? toolResult.reason : (connResult as PromiseRejectedResult).reason;
+  }
+  const tool = toolResult.value;
+  const c = connResult.value;
   const id = newBackupId();
   const file = join(i.dir, `${id}.dump`);
   const partial = `${file}.partial`;
