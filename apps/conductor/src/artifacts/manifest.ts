@@ -20,6 +20,8 @@ const migrationSchema = z.object({
   noTransaction: z.boolean(),
 });
 
+const pushedImageSchema = z.object({ repository: z.string(), digest: z.string().regex(/^sha256:[0-9a-f]{64}$/), tags: z.array(z.string()) });
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(1),
   version: z.string(),
@@ -37,6 +39,12 @@ export const manifestSchema = z.object({
   files: z.record(z.string(), z.string()),
   /** Things the build skipped on purpose, e.g. a ref without a web app. */
   notes: z.array(z.string()),
+  /**
+   * OCI images built from this artifact (`ccr build --images`, src/images/), pinned by the
+   * digest the registry returned, so a rollback redeploys exactly these bytes. manifest.json
+   * is not in `files`, so recording them leaves the artifact's hashes as they were.
+   */
+  images: z.object({ api: pushedImageSchema, web: pushedImageSchema }).optional(),
 });
 
 export type ArtifactManifest = z.infer<typeof manifestSchema>;

@@ -24,6 +24,7 @@ import { register as runbook } from './runbook.js';
 import { register as preflight } from './preflight.js';
 import { register as freeze } from './freeze.js';
 import { register as k8s } from './k8s.js';
+import { register as images } from './images.js';
 
 /** Each command file exports register(program); adding a command is one line here. */
 const registrars: Array<(program: Command) => void> = [
@@ -52,6 +53,7 @@ const registrars: Array<(program: Command) => void> = [
   preflight,
   freeze,
   k8s,
+  images,
 ];
 
 export function registerCommands(program: Command): void {
