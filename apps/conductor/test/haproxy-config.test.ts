@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { parseRollout } from '../src/config/index.js';
 import type { CcPaths } from '../src/paths.js';
 import { connectHaproxyTarget } from '../src/targets/haproxy/connect-haproxy.js';
-import { HaproxyDataPlane } from '../src/targets/haproxy/data-plane.js';
+import { HaproxyDataPlane, supportsDynamicServers } from '../src/targets/haproxy/data-plane.js';
 import { HAPROXY_BIN, writeHaproxyFiles } from '../src/targets/haproxy/haproxy-process.js';
 import { exampleOptions, parseRenderArgs } from '../src/targets/haproxy/render-cli.js';
 import { renderHaproxyConfig } from '../src/targets/haproxy/render-config.js';
@@ -53,6 +53,13 @@ describe('haproxy config', () => {
     } finally {
       await h.stop();
     }
+  });
+
+  test('HAProxy before 2.4 (no dynamic servers with checks) is refused by version', () => {
+    assert.throws(() => supportsDynamicServers('Name: HAProxy\nVersion: 2.2.9-2+deb11u6\n'), /HAProxy 2\.2 has no dynamic servers/);
+    assert.throws(() => supportsDynamicServers('Name: HAProxy\n'), /did not report its version/);
+    supportsDynamicServers('Name: HAProxy\nVersion: 2.4.0\n');
+    supportsDynamicServers('Name: HAProxy\nVersion: 3.0.5\n');
   });
 
   test('hosts off this machine are refused as not implemented, naming them', () => {

@@ -29,6 +29,20 @@ export async function discoverLayout(runtime: HaproxyRuntime, backends: HaproxyL
   return { backends, slots: n };
 }
 
+/**
+ * Dynamic servers with health checks (`add server ... check`, `enable health`) arrived in
+ * HAProxy 2.4. Older versions would need a rendered config per change and a `-sf` reload,
+ * which this data plane does not do: it refuses them by name instead.
+ */
+export function supportsDynamicServers(showInfo: string): void {
+  const m = /^Version: (\d+)\.(\d+)/m.exec(showInfo);
+  if (!m) throw new CcrError('router_failed', 'HAProxy did not report its version (show info)');
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major < 2 || (major === 2 && minor < 4)) {
+    throw new CcrError('not_implemented', `HAProxy ${major}.${minor} has no dynamic servers with health checks (2.4+); reload-based changes are not implemented`);
+  }
+}
+
 export interface DataPlaneOptions {
   /** How long a removed server may finish in-flight requests before its sessions are shut. */
   drainTimeoutMs?: number;
@@ -37,6 +51,7 @@ export interface DataPlaneOptions {
 export class HaproxyDataPlane {
   readonly files: RuntimeFiles;
   private queue: Promise<unknown> = Promise.resolve();
+  private checked = false;
 
   constructor(
     readonly runtime: HaproxyRuntime,
@@ -48,7 +63,10 @@ export class HaproxyDataPlane {
   }
 
   private async ready(): Promise<void> {
+    if (this.checked) return;
+    supportsDynamicServers(await this.runtime.must('show info', showOk));
     if (this.layout.slots === 0) this.layout.slots = (await discoverLayout(this.runtime, this.layout.backends)).slots;
+    this.checked = true;
   }
 
   /** The routing state HAProxy holds now (servers being removed are left out). */
