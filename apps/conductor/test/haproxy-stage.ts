@@ -37,10 +37,22 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 export async function startLiveHaproxy(o: { pinToken: string; health: { intervalMs: number; timeoutMs: number; rise: number; fall: number }; drainTimeoutMs?: number }): Promise<LiveHaproxy> {
   const dir = mkdtempSync(join(tmpdir(), 'cc-haproxy-'));
-  const port = await freePort();
   const socket = join(dir, 'admin.sock');
-  const cfg = writeHaproxyFiles(dir, { layout: LAYOUT, bind: { host: '127.0.0.1', port }, statsSocket: socket, health: o.health, pinToken: o.pinToken, threads: 1 });
-  const proc = await startHaproxy(cfg, socket);
+  // A freed port can be taken again before haproxy binds it: try another one then.
+  let proc: HaproxyProcess | undefined;
+  let port = 0;
+  for (let attempt = 1; !proc; attempt++) {
+    port = await freePort();
+    const cfg = writeHaproxyFiles(dir, { layout: LAYOUT, bind: { host: '127.0.0.1', port }, statsSocket: socket, health: o.health, pinToken: o.pinToken, threads: 1 });
+    try {
+      proc = await startHaproxy(cfg, socket);
+    } catch (err) {
+      if (attempt >= 3) {
+        rmSync(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
   const onExit = () => proc.child.kill('SIGKILL');
   process.once('exit', onExit);
   return {
