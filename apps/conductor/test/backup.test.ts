@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
+import { checkDisk } from '../src/backup/create.js';
 import { createBackup, getBackup, insertBackup, listBackups, pruneBackups, restoreBackup, sha256OfFile, verifyBackup, type BackupRecord } from '../src/backup/index.js';
 import { parseRollout } from '../src/config/index.js';
 import { createContext } from '../src/engine/create-context.js';
@@ -62,13 +63,16 @@ describe('backups against real PostgreSQL', () => {
   });
 
   test('verification restores into a scratch database, compares tables, counts, schema version and sanity queries, then drops it', async () => {
-    const v = await verifyBackup({ store: store.pool, id: good.id, serverUrl: app.url, config: CONFIG });
+    const lines: string[] = [];
+    const v = await verifyBackup({ store: store.pool, id: good.id, serverUrl: app.url, config: CONFIG, progress: (l) => lines.push(l) });
     assert.equal(v.status, 'verified', JSON.stringify(v.verifyResult));
+    const scratch = /scratch database (ccr_verify_[0-9a-f]+)/.exec(lines.join('\n'))?.[1];
+    assert.ok(scratch, lines.join('\n'));
     assert.equal(v.verifyResult?.rows, LEDGER_ROWS + 100 + 5);
     assert.equal(v.verifyResult?.schemaVersion, 5);
     assert.deepEqual(v.verifyResult?.sanity, [{ name: 'ledger-balanced', ok: true }]);
     assert.ok((v.verifyDurationMs ?? -1) >= 0);
-    assert.equal(await count(ADMIN_URL, `SELECT count(*) FROM pg_database WHERE datname LIKE 'ccr_verify_%'`), 0, 'scratch database dropped');
+    assert.equal(await count(ADMIN_URL, `SELECT count(*) FROM pg_database WHERE datname = '${scratch}'`), 0, 'scratch database dropped');
   });
 
   test('a failing sanity query fails verification', async () => {
@@ -136,6 +140,22 @@ describe('backups against real PostgreSQL', () => {
     } finally {
       process.env['PATH'] = saved.PATH;
       if (saved.CCR_PG_BIN) process.env['CCR_PG_BIN'] = saved.CCR_PG_BIN;
+    }
+  });
+
+  test('clear errors: too little disk (checked up front from the database size), permission denied', async () => {
+    await assert.rejects(checkDisk(dir, 1e15), /too little disk space in .*: \d+ MB free, the backup needs up to \d+ MB \(estimated from pg_database_size = \d+ MB\)/);
+    const role = `ccr_noread_${process.pid}`;
+    const c = new pg.Client({ connectionString: ADMIN_URL });
+    await c.connect();
+    try {
+      await c.query(`CREATE ROLE ${role} LOGIN`);
+      const u = new URL(app.url);
+      u.username = role;
+      await assert.rejects(createBackup({ store: store.pool, env: 'test', databaseUrl: u.toString(), dir }), /permission denied: the role cannot read .*public\.ledger_entries/);
+    } finally {
+      await c.query(`DROP ROLE IF EXISTS ${role}`);
+      await c.end();
     }
   });
 

@@ -51,6 +51,7 @@ describe('migration rehearsal on a restored backup', () => {
 
   test('catches a migration that hits lock_timeout while another connection holds a lock in a long transaction', async () => {
     let holder: pg.Client | null = null;
+    let scratch = '';
     try {
       const r = await rehearse({
         ...base,
@@ -68,13 +69,15 @@ describe('migration rehearsal on a restored backup', () => {
       assert.equal(r.failure?.migration, '0006_ledger_note');
       assert.match(r.failure?.message ?? '', /lock_timeout \(300 ms\) after 2 attempt\(s\)/);
       assert.deepEqual(r.migrations, []);
+      scratch = r.scratch;
     } finally {
       await (holder as pg.Client | null)?.end().catch(() => undefined);
     }
     const c = new pg.Client({ connectionString: ADMIN_URL });
     await c.connect();
-    const left = await c.query(`SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'ccr_rehearse_%'`);
+    const left = await c.query(`SELECT count(*)::int AS n FROM pg_database WHERE datname = $1`, [scratch]);
     await c.end();
+    assert.match(scratch, /^ccr_rehearse_[0-9a-f]+$/);
     assert.equal(left.rows[0].n, 0, 'scratch database dropped');
   });
 

@@ -48,7 +48,7 @@ async function ensureWritable(dir: string): Promise<void> {
 }
 
 /** Free bytes where the dump goes; the estimate is the database size (custom format compresses, so this is an upper bound). */
-async function checkDisk(dir: string, dbBytes: number): Promise<void> {
+export async function checkDisk(dir: string, dbBytes: number): Promise<void> {
   const fs = await statfs(dir);
   const free = Number(fs.bavail) * Number(fs.bsize);
   const need = dbBytes + 16 * 1024 * 1024;
