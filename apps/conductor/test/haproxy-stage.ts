@@ -167,7 +167,7 @@ export const HOSTS = [
 /** HAProxy in front of two "hosts" with `version` on `instances` instances and all traffic on it. */
 export async function haproxyStage(version: string, instances = 2): Promise<HaproxyStage> {
   const pinToken = 'pin-token-for-haproxy-tests';
-  const live = await startLiveHaproxy({ pinToken, health: { intervalMs: 200, timeoutMs: 500, rise: 2, fall: 2 }, drainTimeoutMs: 2000 });
+  const live = await startLiveHaproxy({ pinToken, health: { intervalMs: 200, timeoutMs: 2000, rise: 2, fall: 3 }, drainTimeoutMs: 2000 });
   const behaviour = new Map<string, VersionBehaviour>();
   const log: string[] = [];
   const fleets = HOSTS.map((h) => new HostFleet(h.address, behaviour, log));

@@ -145,9 +145,9 @@ export class HaproxyDataPlane {
         if (old) await this.removeWhenIdle(name, this.backendsOf(service, name, served, pin), 0);
         await this.files.put('served', name, t.version, served);
         await this.files.put('ids', name, t.id, ids);
-        await this.addServer(weighted, name, t, 0);
-        await this.addServer(slots.get(t.version)!, name, t, 1);
-        if (service === 'web') await this.addServer(assetBackend(this.layout), name, t, 1);
+        await this.addServer(weighted, name, t, 0, true);
+        await this.addServer(slots.get(t.version)!, name, t, 1, false);
+        if (service === 'web') await this.addServer(assetBackend(this.layout), name, t, 1, false);
       }
       for (const [version, backend] of slots) await this.files.put('pin', `${service}/${version}`, backend, pin);
 
@@ -221,16 +221,26 @@ export class HaproxyDataPlane {
     return [this.layout.backends[service], ...(slot ? [slot] : []), ...(service === 'web' ? [assetBackend(this.layout)] : [])];
   }
 
-  private async addServer(backend: string, name: string, t: RouterTarget, weight: number): Promise<void> {
-    const s = await this.files.readMap('settings');
+  /**
+   * Only the weighted backend health-checks (a dynamic server cannot `track` another, and one
+   * checker per instance keeps probe load and ejection timing those of the Node router). In
+   * the version and asset backends a refused connection is retried on another server.
+   */
+  private async addServer(backend: string, name: string, t: RouterTarget, weight: number, checked: boolean): Promise<void> {
     const u = new URL(t.url);
-    const check = `check inter ${s.get('inter') ?? 2000} fall ${s.get('fall') ?? 3} rise ${s.get('rise') ?? 2}`;
-    // A connection error marks the server down at once (the checks bring it back); the
-    // failed request itself is retried elsewhere (retry-on conn-failure + redispatch).
-    await this.runtime.must(`add server ${backend}/${name} ${u.hostname}:${u.port || 80} weight ${weight} ${check} observe layer4 error-limit 1 on-error mark-down`);
-    // Instances are attached only once ready, so the server starts up rather than waiting for `rise` checks.
-    await this.runtime.must(`enable health ${backend}/${name}`);
-    await this.runtime.must(`set server ${backend}/${name} health up`);
+    let check = '';
+    if (checked) {
+      const s = await this.files.readMap('settings');
+      // Two consecutive connection errors mark the server down before the checks notice
+      // (they bring it back); the failed requests are retried elsewhere.
+      check = ` check inter ${s.get('inter') ?? 2000} fall ${s.get('fall') ?? 3} rise ${s.get('rise') ?? 2} observe layer4 error-limit 2 on-error mark-down`;
+    }
+    await this.runtime.must(`add server ${backend}/${name} ${u.hostname}:${u.port || 80} weight ${weight}${check}`);
+    if (checked) {
+      // Instances are attached only once ready, so the server starts up rather than waiting for `rise` checks.
+      await this.runtime.must(`enable health ${backend}/${name}`);
+      await this.runtime.must(`set server ${backend}/${name} health up`);
+    }
     await this.runtime.must(`set server ${backend}/${name} state ready`);
   }
 
