@@ -26,7 +26,8 @@ const children: ChildProcess[] = [];
 let db: TestDatabase | undefined;
 
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  // `buildah run` leaves its chroot child behind when killed alone: end the whole group.
+  for (const c of children) if (c.pid) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* already gone */ } }
   registry?.kill('SIGTERM');
   await db?.drop();
   rmSync(tmp, { recursive: true, force: true });
@@ -57,7 +58,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 6
 /** Starts a process and resolves with the first stdout line matching re. */
 function startAndMatch(cmd: string, args: string[], env: NodeJS.ProcessEnv, re: RegExp): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     children.push(child);
     let out = '';
     const onData = (d: Buffer) => { out += d.toString(); const m = re.exec(out); if (m) resolve(m); };
@@ -187,7 +188,7 @@ describe('images: buildah build and push to a real registry', () => {
     assert.equal(migrate.code, 0, migrate.stderr + migrate.stdout);
     const port = await freePort();
     const env = ['--env', `DATABASE_URL=${db.url}`, '--env', `PORT=${port}`, '--env', 'HOST=127.0.0.1', '--env', `JWT_SECRET=${'k'.repeat(64)}`];
-    const child = spawn('buildah', [...storage, 'run', '--isolation', 'chroot', ...env, ctr, '--', 'node', 'api/server.mjs'], { stdio: 'ignore' });
+    const child = spawn('buildah', [...storage, 'run', '--isolation', 'chroot', ...env, ctr, '--', 'node', 'api/server.mjs'], { stdio: 'ignore', detached: true });
     children.push(child);
     const ready = await waitFor('the API in the image', async () => {
       const res = await fetch(`http://127.0.0.1:${port}/health/ready`);

@@ -6,6 +6,8 @@ import { after, describe, test } from 'node:test';
 import { canonicalJson, hashTree, readManifest, type ArtifactManifest } from '../src/artifacts/manifest.js';
 import { verifyArtifact } from '../src/artifacts/verify.js';
 import { imageSettings } from '../src/cli/commands/images.js';
+import { artifactSource } from '../src/cli/open-env.js';
+import { ccPaths } from '../src/paths.js';
 import { buildImages } from '../src/images/build-images.js';
 import { imagePlan, imageTag, type BuildahCommand } from '../src/images/buildah-plan.js';
 
@@ -103,5 +105,18 @@ describe('buildImages', () => {
       /pushing api gave digests sha256:a+, sha256:c+; expected one sha256/,
     );
     assert.equal(readManifest(dir).images, undefined);
+  });
+});
+
+describe('the release sees the pushed images', () => {
+  test('the artifact source gives repository@digest refs from the manifest, null before images are pushed', async () => {
+    const home = join(tmp, 'home');
+    const paths = ccPaths(root, home);
+    await syntheticArtifact(join(paths.artifacts, 'v7'), 'v7');
+    const source = artifactSource(paths, () => 'postgres://unused');
+    assert.equal(source.images!('v7'), null);
+    await buildImages({ artifactDir: join(paths.artifacts, 'v7'), dockerDir: join(root, 'deploy/docker'), settings, runner: async (c) => { if (c.digestFile) writeFileSync(c.digestFile, `sha256:${(c.image === 'api' ? 'e' : 'f').repeat(64)}`); } });
+    assert.deepEqual(source.images!('v7'), { api: `127.0.0.1:5000/cc/cc-api@sha256:${'e'.repeat(64)}`, web: `127.0.0.1:5000/cc/cc-web@sha256:${'f'.repeat(64)}` });
+    assert.equal(source.images!('missing'), null);
   });
 });

@@ -70,6 +70,10 @@ export function artifactSource(paths: CcPaths, databaseUrl: () => string): Artif
     },
     has: (version) => existsSync(manifestOf(version)),
     hasWeb: (version) => existsSync(manifestOf(version)) && readManifest(join(paths.artifacts, version)).web !== null,
+    images(version) {
+      const images = existsSync(manifestOf(version)) ? readManifest(join(paths.artifacts, version)).images : undefined;
+      return images ? { api: `${images.api.repository}@${images.api.digest}`, web: `${images.web.repository}@${images.web.digest}` } : null;
+    },
     migrate: (version, opts) => migrateUp(loadArtifact(paths.artifacts, version), databaseUrl(), opts),
   };
 }

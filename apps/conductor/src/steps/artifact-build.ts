@@ -11,7 +11,10 @@ registerStep<DeployServices>('artifact.build', {
     try {
       const r = await a.build(ctx.release.ref, (line) => ctx.progress({ type: 'log', level: 'info', message: `build: ${line}` }));
       await ctx.update({ version: r.version, commit: r.commit });
-      return done(`${r.built ? 'built' : 'reused'} artifact ${r.version} (${r.commit.slice(0, 12)}) from ${ctx.release.ref}`, { version: r.version, commit: r.commit });
+      // Image digests (when `ccr build --images` pushed them) go on the release record, so a
+      // rollback can redeploy exactly those bytes.
+      const images = a.images?.(r.version) ?? null;
+      return done(`${r.built ? 'built' : 'reused'} artifact ${r.version} (${r.commit.slice(0, 12)}) from ${ctx.release.ref}${images ? `; images ${images.api}, ${images.web}` : ''}`, { version: r.version, commit: r.commit, ...(images ? { images } : {}) });
     } catch (err) {
       return fail(`building ${ctx.release.ref} failed: ${(err as Error).message}`);
     }

@@ -16,6 +16,8 @@ export interface ArtifactSource {
   has(version: string): boolean;
   /** Whether the artifact carries web assets (its manifest's web folder). */
   hasWeb(version: string): boolean;
+  /** The artifact's pushed images pinned by digest (`ccr build --images`), or null when it has none. */
+  images?(version: string): { api: string; web: string } | null;
   /** Applies the artifact's migrations (its own migrate CLI, under the migrator's advisory lock), with timeouts and lock_timeout retries. */
   migrate(version: string, opts?: MigrateOptions): Promise<{ applied: number; steps?: AppliedMigration[] }>;
 }
