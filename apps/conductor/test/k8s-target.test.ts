@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse } from 'yaml';
+import { CCR_BIN, run } from './artifacts-fixture.js';
 import { parseRollout } from '../src/config/index.js';
 import { argoDuration, generateArgoResources } from '../src/targets/kubernetes/generate.js';
 import { runPlan, spawnRunner, type CommandResult } from '../src/targets/kubernetes/executor.js';
@@ -196,5 +197,35 @@ describe('Argo resources generated from rollout.yaml', () => {
     const blue = parseRollout(CONFIG.replace('strategy: canary', 'strategy: blue-green'), 'test.yaml', {});
     assert.throws(() => generateArgoResources(blue, 'prod', { namespace: 'cc' }), /generated for canary environments/);
     assert.throws(() => generateArgoResources(config, 'nope', { namespace: 'cc' }), /no environment nope/);
+  });
+});
+
+describe('ccr k8s (CLI)', () => {
+  test('deploy --dry-run prints the exact plan for the production overlay; without images it refuses', async () => {
+    const env = { ...process.env, CCR_HOME: join(tmp, 'home') };
+    const r = await run(process.execPath, [CCR_BIN, 'k8s', 'deploy', 'v1.4.0', '--env', 'production', '--dry-run', '--json', '--api-image', API, '--web-image', WEB], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const { plan } = JSON.parse(r.stdout) as { plan: KubeCommand[] };
+    const P = ['kubectl', '--namespace', 'cc-webapp'];
+    assert.deepEqual(plan.map((c) => c.argv), [
+      [...P, 'apply', '--kustomize', join(root, 'deploy/k8s/overlays/production')],
+      [...P, 'apply', '--filename', '-'],
+      [...P, 'wait', '--for=condition=complete', '--timeout=900s', 'job/cc-migrate-v1-4-0'],
+      [...P, 'logs', 'job/cc-migrate-v1-4-0', '--tail=200'],
+      [...P, 'set', 'image', 'deployment/cc-api', `api=${API}`],
+      [...P, 'set', 'image', 'deployment/cc-web', `web=${WEB}`],
+      [...P, 'rollout', 'status', 'deployment/cc-web', '--timeout=300s'],
+    ]);
+    const refused = await run(process.execPath, [CCR_BIN, 'k8s', 'deploy', 'v1.4.0', '--env', 'production', '--dry-run', '--json'], { env });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stdout + refused.stderr, /no artifact manifest|has no pushed images/);
+  });
+
+  test('render --check agrees with the committed overlays', async () => {
+    for (const e of ['staging', 'production']) {
+      const r = await run(process.execPath, [CCR_BIN, 'k8s', 'render', '--env', e, '--check', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { upToDate: boolean }).upToDate, true);
+    }
   });
 });

@@ -17,14 +17,14 @@ export class KubernetesTarget {
     this.planner = planner;
   }
 
-  static fromConfig(config: RolloutConfig, envName: string, projectRoot: string, runner?: Runner): KubernetesTarget {
+  static fromConfig(config: RolloutConfig, envName: string, projectRoot: string, runner?: Runner, onProgress?: (line: string) => void): KubernetesTarget {
     const o = overlayFor(config, envName, projectRoot);
     return new KubernetesTarget(new KubePlanner({
       namespace: o.namespace,
       ...(o.context ? { context: o.context } : {}),
       overlayDir: o.overlayDir,
       migrateJobTemplate: join(projectRoot, 'deploy/k8s/jobs/migrate-job.yaml'),
-    }), runner);
+    }), runner, onProgress);
   }
 
   /** kubectl apply -k <overlay>. */
