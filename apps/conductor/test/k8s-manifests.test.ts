@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { AnalysisTemplate, Rollout } from '@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -157,5 +158,26 @@ describe('deploy/k8s manifests', () => {
     o.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cc-api-secrets' } });
     assert.deepEqual(crossCheck(o, { rollout: true }), ['a Secret object is in the manifests; reference secrets, never ship them']);
     assert.equal(schemaErrors({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }), 'Pod p: no schema for v1/Pod');
+  });
+});
+
+describe('generated analysis queries', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ccr-k8s-promql-'));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  test("every AnalysisTemplate query parses with Prometheus's own parser (promtool)", async () => {
+    const objs = await kustomize(join(k8s, 'overlays', 'production'));
+    const queries = objs.filter((o) => o.kind === 'AnalysisTemplate').flatMap((t) => (t.spec.metrics as Array<{ name: string; provider: { prometheus: { query: string } } }>).map((m) => ({ name: `${t.metadata.name}/${m.name}`, query: m.provider.prometheus.query })));
+    assert.ok(queries.length >= 3);
+    // Argo fills the args in before querying; a pod-template hash is a short hex-ish string.
+    const rules = queries.map((q, i) => ({ record: `check:q_${i}`, expr: q.query.replaceAll('{{args.canary-hash}}', '7c9d5b6f4').replaceAll('{{args.stable-hash}}', '5f8c7d9b1'), labels: { source: q.name } }));
+    assert.deepEqual(rules.filter((r) => r.expr.includes('{{')).map((r) => r.labels.source), []);
+    const file = join(tmp, 'queries.yml');
+    writeFileSync(file, JSON.stringify({ groups: [{ name: 'analysis', rules }] }));
+    const promtool = () => run('promtool', ['check', 'rules', file]).then(() => 'passed', (err: { stdout?: string; stderr?: string }) => `${err.stdout ?? ''}${err.stderr ?? ''}`);
+    assert.equal(await promtool(), 'passed');
+    // The same check rejects a query Prometheus cannot parse.
+    writeFileSync(file, JSON.stringify({ groups: [{ name: 'analysis', rules: [{ record: 'check:broken', expr: 'sum(rate(x[1m])' }] }] }));
+    assert.match(await promtool(), /parse error|unclosed/i);
   });
 });
