@@ -82,7 +82,8 @@ describe('.github/workflows/release.yml', () => {
     assert.match(runs('images'), /npx ccr build "\$\{GITHUB_REF_NAME\}" --images/);
     assert.match(runs('preflight'), /npx ccr preflight .* --env staging/);
     assert.match(runs('deploy-staging'), /npx ccr deploy .* --env staging --yes/);
-    assert.match(runs('deploy-production'), /npx ccr deploy .* --env production --yes/);
+    assert.match(runs('deploy-production'), /npx ccr k8s deploy .* --env production --json \\\n\s+--api-image "\$\{\{ needs\.images\.outputs\.api_image \}\}" --web-image/);
+    assert.match(runs('deploy-production'), /npx ccr k8s status --env production --json/);
   });
 
   test('the checks catch a broken copy', () => {
