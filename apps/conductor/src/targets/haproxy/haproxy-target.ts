@@ -35,8 +35,10 @@ export class HaproxyTarget implements DeployTarget {
   }
 
   async instances(): Promise<TargetInstance[]> {
-    const per = await Promise.all(this.o.hosts.map(async (h) => (await h.controller.list()).map((i) => this.toInstance(h, i))));
-    return per.flat();
+    // Start order across hosts (each supervisor lists its own in start order): strategies
+    // such as rolling replace the oldest first.
+    const per = await Promise.all(this.o.hosts.map(async (h) => (await h.controller.list()).map((i) => ({ at: i.startedAt, inst: this.toInstance(h, i) }))));
+    return per.flat().sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((x) => x.inst);
   }
 
   /** Spreads the new instances over the hosts, fewest instances of this version first. */
