@@ -13,7 +13,9 @@ import { createTestDatabase, type TestDatabase } from './support/test-db.js';
 // behind POST /api/actions waits until the test lets it go.
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-const TSX = `${ROOT}node_modules/.bin/tsx`;
+// node --import tsx, not the tsx CLI: the CLI relays SIGTERM and SIGKILLs the child if it does
+// not acknowledge within 30 ms, which a loaded machine turns into a spurious exit 143.
+const NODE_ARGS = ['--import', 'tsx'];
 
 interface Api {
   child: ChildProcess;
@@ -23,7 +25,7 @@ interface Api {
 }
 
 async function startApi(env: Record<string, string>): Promise<Api> {
-  const child = spawn(TSX, [`${ROOT}apps/api/src/bin/start-api.ts`], {
+  const child = spawn(process.execPath, [...NODE_ARGS, `${ROOT}apps/api/src/bin/start-api.ts`], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', APP_ENV: 'development', JWT_SECRET: TEST_JWT_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
