@@ -75,6 +75,17 @@ describe('rollback and the schema', () => {
     assert.deepEqual(r.rows[0], { v: 1, t: null });
   });
 
+  test('a roll-forward-only release is refused even when its migrations are reversible, naming the acknowledgement', async () => {
+    const v1 = artifact('v1', [M1]);
+    const v2 = artifact('v2', [M1, M2_REVERSIBLE]);
+    const url = await database(v2);
+    const rel = await createRelease(store.pool, { env: 'e4', ref: 'v2', strategy: 'canary', startedBy: 't', phase: 'pre-deployment', previousVersion: 'v1' });
+    await updateRelease(store.pool, rel.id, { version: 'v2', state: 'promoted', rollForwardOnly: true, data: { migrationLint: { acknowledgements: [{ migration: '0002_order_notes', rule: 'ban-drop-column', reason: 'legacy column unused since v1' }] } } });
+    const p = await planSchemaRollback({ store: store.pool, env: 'e4', artifactFrom: v2, artifactTo: v1, databaseUrl: url, allowMigrateDown: true });
+    assert.equal(p.action, 'refuse');
+    assert.match(p.reason, new RegExp(`release ${rel.id} \\(v2\\) is roll-forward-only \\(acknowledged 0002_order_notes ban-drop-column: "legacy column unused since v1"\\)`));
+  });
+
   test('irreversible: refuses, explains why, offers the pre-release backup and counts the data at risk', async () => {
     const v1 = artifact('v1', [M1]);
     const v2 = artifact('v2', [M1, M2_IRREVERSIBLE]);

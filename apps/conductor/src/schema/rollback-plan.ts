@@ -48,10 +48,20 @@ export async function planSchemaRollback(i: PlanInput): Promise<SchemaRollbackPl
     .sort((a, b) => b.version - a.version)
     .map((m) => ({ version: m.version, name: m.name, irreversible: isIrreversible(readFileSync(join(i.artifactFrom.dir, m.down), 'utf8')) }));
   const plan: SchemaRollbackPlan = { action: 'none', steps, reason: '', backup: null, restoreCommand: null, atRisk: [] };
-  if (steps.length === 0) {
+  const release = await i.store.query<{ id: string; roll_forward_only: boolean; data: { migrationLint?: { acknowledgements?: Array<{ migration: string; rule: string; reason: string }> } } }>(
+    'SELECT id, roll_forward_only, data FROM releases WHERE env = $1 AND version = $2 ORDER BY created_at DESC LIMIT 1',
+    [i.env, i.artifactFrom.version],
+  );
+  const fromRelease = release.rows[0] ?? null;
+  if (fromRelease?.roll_forward_only) {
+    const acks = (fromRelease.data.migrationLint?.acknowledgements ?? []).map((a) => `${a.migration} ${a.rule}: "${a.reason}"`);
+    plan.action = 'refuse';
+    plan.reason = `release ${fromRelease.id} (${i.artifactFrom.version}) is roll-forward-only${acks.length ? ` (acknowledged ${acks.join('; ')})` : ''}: fix forward, or restore its pre-release backup`;
+  } else if (steps.length === 0) {
     plan.reason = `${i.artifactTo.version} knows every applied migration: no schema change needed`;
     return plan;
   }
+  if (plan.action === 'refuse') return withBackup(plan, i, fromRelease?.id ?? null);
   const newestApplied = [...applied].sort((a, b) => b - a).slice(0, steps.length);
   if (newestApplied.join() !== steps.map((s) => s.version).join()) {
     plan.action = 'refuse';
@@ -69,8 +79,12 @@ export async function planSchemaRollback(i: PlanInput): Promise<SchemaRollbackPl
     plan.action = 'refuse';
     plan.reason = `${i.artifactTo.version} has an older schema and ${irreversible.map(label).join(', ')} cannot be reversed (its down file is marked cc:irreversible: the change destroyed or reshaped data)`;
   }
-  const release = await i.store.query<{ id: string }>('SELECT id FROM releases WHERE env = $1 AND version = $2 ORDER BY created_at DESC LIMIT 1', [i.env, i.artifactFrom.version]);
-  const backup = release.rows[0] ? await backupOfRelease(i.store, release.rows[0].id) : null;
+  return withBackup(plan, i, fromRelease?.id ?? null);
+}
+
+/** A refusal offers the pre-release backup of the release being left, and what restoring it would lose. */
+async function withBackup(plan: SchemaRollbackPlan, i: PlanInput, releaseId: string | null): Promise<SchemaRollbackPlan> {
+  const backup = releaseId ? await backupOfRelease(i.store, releaseId) : null;
   if (backup) {
     plan.backup = { id: backup.id, createdAt: backup.createdAt, status: backup.status, schemaVersion: backup.schemaVersion };
     plan.restoreCommand = `ccr backup restore ${backup.id} --yes`;
