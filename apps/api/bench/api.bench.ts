@@ -20,7 +20,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const USERS = Number(process.env['BENCH_USERS'] ?? 2000);
-const POOL_MAX = process.env['BENCH_POOL_MAX'] ?? '20';
+const POOL_MAX = process.env['BENCH_POOL_MAX'] ?? '12'; // the API's default DATABASE_POOL_MAX
 /**
  * Directory of PostgreSQL's Unix socket for the API's connections (e.g. /var/run/postgresql);
  * unset means TCP to the host in the admin URL. On one host the socket skips the loopback TCP
