@@ -24,3 +24,15 @@ export function BetField({ value, onChange, limits }: { value: string; onChange:
 export function parseBet(v: string): number | null {
   return /^\d{1,9}$/.test(v.trim()) ? Number(v.trim()) : null;
 }
+
+/**
+ * Reads the typed bet against the published limits: the amount, or the sentence to show.
+ * Both game forms use it so their messages cannot drift apart.
+ */
+export function checkBet(v: string, limits: { min: number; max: number } | null | undefined): { amount: number } | { error: string } {
+  const amount = parseBet(v);
+  if (amount === null || (limits && (amount < limits.min || amount > limits.max))) {
+    return { error: limits ? `Enter a whole number of coins from ${coins(limits.min)} to ${coins(limits.max)}.` : 'Enter a whole number of coins.' };
+  }
+  return { amount };
+}

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import type { RpsChoice, RpsOdds, RpsResponse } from '../api/types.js';
-import { BetField, parseBet } from '../components/bet-field.js';
+import { BetField, checkBet } from '../components/bet-field.js';
 import { ErrorText } from '../components/error-text.js';
-import { coins, newIdempotencyKey, percent } from '../components/format.js';
+import { newIdempotencyKey, percent } from '../components/format.js';
 import { loadGame } from '../components/games-catalog.js';
 import { OddsSection } from '../components/odds-section.js';
 import { PageTitle } from '../components/page-title.js';
@@ -36,14 +36,13 @@ export function RpsPage() {
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    const amount = parseBet(bet);
-    const limits = game.data?.bet;
-    if (amount === null || (limits && (amount < limits.min || amount > limits.max))) {
-      setFormError(limits ? `Enter a whole number of coins from ${coins(limits.min)} to ${coins(limits.max)}.` : 'Enter a whole number of coins.');
+    const checked = checkBet(bet, game.data?.bet);
+    if ('error' in checked) {
+      setFormError(checked.error);
       return;
     }
     setFormError(null);
-    void play.run(amount, choice);
+    void play.run(checked.amount, choice);
   };
 
   return (

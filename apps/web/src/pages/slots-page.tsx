@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { SlotOdds, SpinResponse } from '../api/types.js';
-import { BetField, parseBet } from '../components/bet-field.js';
+import { BetField, checkBet } from '../components/bet-field.js';
 import { ErrorText } from '../components/error-text.js';
 import { coins, newIdempotencyKey, percent } from '../components/format.js';
 import { loadGame } from '../components/games-catalog.js';
@@ -29,14 +29,13 @@ export function SlotsPage() {
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    const amount = parseBet(bet);
-    const limits = game.data?.bet;
-    if (amount === null || (limits && (amount < limits.min || amount > limits.max))) {
-      setFormError(limits ? `Enter a whole number of coins from ${coins(limits.min)} to ${coins(limits.max)}.` : 'Enter a whole number of coins.');
+    const checked = checkBet(bet, game.data?.bet);
+    if ('error' in checked) {
+      setFormError(checked.error);
       return;
     }
     setFormError(null);
-    void spin.run(amount);
+    void spin.run(checked.amount);
   };
 
   const won = last ? last.res.payout > 0 : false;
