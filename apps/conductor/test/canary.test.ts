@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
+import { describe, test } from 'node:test';
 import { listMeasurements } from '../src/analysis/record.js';
-import { listAudit, openStorePool } from '../src/store/index.js';
+import { listAudit } from '../src/store/index.js';
 import { stage } from './support/fake-fleet.js';
 import { startLoad } from './support/load.js';
-import { scratchDatabase } from './support/scratch-db.js';
+import { useScratchStore } from './support/scratch-db.js';
 import { runDeploy, testRollout } from './support/strategy-harness.js';
 
 // The canary against a real router and real upstreams: weights step up, the analysis judges
@@ -14,28 +13,19 @@ import { runDeploy, testRollout } from './support/strategy-harness.js';
 // with its numbers on record, low traffic gets pinned smoke traffic, and promote skips steps.
 
 describe('canary', () => {
-  let db: Awaited<ReturnType<typeof scratchDatabase>>;
-  let store: pg.Pool;
-  before(async () => {
-    db = await scratchDatabase();
-    store = await openStorePool(db.url);
-  });
-  after(async () => {
-    await store.end();
-    await db.drop();
-  });
+  const scratch = useScratchStore();
 
   test('a healthy canary steps 25% -> analysis (pass) -> 100% with zero failed requests', async () => {
     const s = await stage('v1');
     try {
       const load = startLoad(s.publicUrl);
-      const { outcome, events, release } = await runDeploy(store, s, { version: 'v2', stable: 'v1', strategy: 'canary' });
+      const { outcome, events, release } = await runDeploy(scratch.store, s, { version: 'v2', stable: 'v1', strategy: 'canary' });
       const stats = await load.stop();
       assert.equal(outcome.exitCode, 0, outcome.reason);
       assert.equal(stats.failed, 0, stats.failures.join('\n'));
       const api = events.flatMap((e) => (e.type === 'weights' && e.service === 'api' ? [e.weights['v2'] ?? 0] : []));
       assert.deepEqual(api, [0, 25, 100]);
-      const ms = await listMeasurements(store, release.id);
+      const ms = await listMeasurements(scratch.store, release.id);
       assert.equal(ms.length, 4, 'two windows x two metrics');
       assert.ok(ms.every((m) => m.verdict === 'pass'), JSON.stringify(ms.map((m) => m.reason)));
       const rate = ms.find((m) => m.metric === 'error-rate')!;
@@ -52,7 +42,7 @@ describe('canary', () => {
     s.fleet.behaviour.set('v2', { errorRate: 0.5 });
     try {
       const load = startLoad(s.publicUrl, { paths: ['/api/games/slots/spin', '/version'], expectedErrors: () => true });
-      const { outcome, release, notifier } = await runDeploy(store, s, { version: 'v2', stable: 'v1', strategy: 'canary' });
+      const { outcome, release, notifier } = await runDeploy(scratch.store, s, { version: 'v2', stable: 'v1', strategy: 'canary' });
       await sleep(200);
       const before = { ...load.stats.byVersion };
       await sleep(500);
@@ -63,10 +53,10 @@ describe('canary', () => {
       assert.deepEqual((await s.target.traffic()).split, { api: { v1: 100 }, web: { v1: 100 } });
       assert.equal(stats.byVersion['v2'] ?? 0, before['v2'] ?? 0, 'no request reached v2 after the rollback');
       assert.equal((await s.target.instances()).filter((i) => i.version === 'v2').length, 0, 'v2 stopped');
-      const failed = (await listMeasurements(store, release.id)).find((m) => m.verdict === 'fail')!;
+      const failed = (await listMeasurements(scratch.store, release.id)).find((m) => m.verdict === 'fail')!;
       assert.equal(failed.metric, 'error-rate');
       assert.ok(failed.value! > failed.threshold!, `${failed.value} > ${failed.threshold}`);
-      const audit = await listAudit(store, { releaseId: release.id });
+      const audit = await listAudit(scratch.store, { releaseId: release.id });
       const why = audit.find((a) => a.action === 'analysis.failed')!;
       const m = (why.details as { measurements: Array<{ metric: string; value: number; threshold: number; sampleSize: number }> }).measurements.find((x) => x.metric === 'error-rate')!;
       assert.ok(m.value > 0.2 && m.sampleSize >= 20, JSON.stringify(m));
@@ -81,13 +71,13 @@ describe('canary', () => {
   test('with no real traffic the canary gets pinned smoke traffic and is judged on it, not passed blindly', async () => {
     const s = await stage('v1');
     try {
-      const { outcome, release } = await runDeploy(store, s, { version: 'v2', stable: 'v1', strategy: 'canary' });
+      const { outcome, release } = await runDeploy(scratch.store, s, { version: 'v2', stable: 'v1', strategy: 'canary' });
       assert.equal(outcome.exitCode, 0, outcome.reason);
-      const audit = await listAudit(store, { releaseId: release.id });
+      const audit = await listAudit(scratch.store, { releaseId: release.id });
       const smoke = audit.filter((a) => a.action === 'analysis.smoke-traffic');
       assert.equal(smoke.length, 2, 'one burst per window');
       assert.equal((smoke[0]!.details as { sent: number }).sent, 40);
-      const rate = (await listMeasurements(store, release.id)).filter((m) => m.metric === 'error-rate');
+      const rate = (await listMeasurements(scratch.store, release.id)).filter((m) => m.metric === 'error-rate');
       assert.ok(rate.every((m) => m.verdict === 'pass' && m.sampleSize! >= 20), JSON.stringify(rate));
     } finally {
       await s.close();
@@ -99,7 +89,7 @@ describe('canary', () => {
     try {
       const config = testRollout();
       config.analysis['quick']!.lowTraffic = { action: 'fail', requests: 10 };
-      const { outcome } = await runDeploy(store, s, { version: 'v2', stable: 'v1', strategy: 'canary', config });
+      const { outcome } = await runDeploy(scratch.store, s, { version: 'v2', stable: 'v1', strategy: 'canary', config });
       assert.equal(outcome.exitCode, 3);
       assert.match(outcome.reason, /could not reach a verdict.*only 0 canary request/);
     } finally {
@@ -113,10 +103,10 @@ describe('canary', () => {
       const config = testRollout();
       config.environments['test']!.canary = { steps: [{ weight: 10, pause: 60_000 }, { analysis: 'quick' }, { weight: 50, pause: 60_000 }, { weight: 100 }] };
       const started = Date.now();
-      const { outcome, events } = await runDeploy(store, s, {
+      const { outcome, events } = await runDeploy(scratch.store, s, {
         version: 'v2', stable: 'v1', strategy: 'canary', config,
         beforeRun: (r) => {
-          setTimeout(() => void store.query(`UPDATE releases SET data = data || '{"control":{"action":"promote","by":"tester"}}' WHERE id = $1`, [r.id]), 1500);
+          setTimeout(() => void scratch.store.query(`UPDATE releases SET data = data || '{"control":{"action":"promote","by":"tester"}}' WHERE id = $1`, [r.id]), 1500);
         },
       });
       assert.equal(outcome.exitCode, 0, outcome.reason);

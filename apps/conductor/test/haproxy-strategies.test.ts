@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
+import { describe, test } from 'node:test';
 import { listMeasurements } from '../src/analysis/record.js';
 import { switchBack } from '../src/rollback/switch-back.js';
-import { listAudit, openStorePool } from '../src/store/index.js';
+import { listAudit } from '../src/store/index.js';
 import type { Stage } from './support/fake-fleet.js';
 import { startLoad } from './support/load.js';
-import { scratchDatabase } from './support/scratch-db.js';
+import { useScratchStore } from './support/scratch-db.js';
 import { runDeploy } from './support/strategy-harness.js';
 import { haproxyStage, HOSTS, type HaproxyStage } from './haproxy-stage.js';
 
@@ -20,23 +19,14 @@ import { haproxyStage, HOSTS, type HaproxyStage } from './haproxy-stage.js';
 const asStage = (s: HaproxyStage) => s as unknown as Stage;
 
 describe('strategies on the HAProxy target', () => {
-  let db: Awaited<ReturnType<typeof scratchDatabase>>;
-  let store: pg.Pool;
-  before(async () => {
-    db = await scratchDatabase();
-    store = await openStorePool(db.url);
-  });
-  after(async () => {
-    await store.end();
-    await db.drop();
-  });
+  const scratch = useScratchStore();
 
   test('blue/green switches all traffic with no failed request, then a rollback is one switch back to the warm v1', async () => {
     const s = await haproxyStage('v1');
     try {
       const load = startLoad(s.publicUrl);
       await sleep(300);
-      const { outcome, events, release } = await runDeploy(store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'blue-green' });
+      const { outcome, events, release } = await runDeploy(scratch.store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'blue-green' });
       await sleep(300);
       const stats = await load.stop();
       assert.equal(outcome.exitCode, 0, outcome.reason);
@@ -50,7 +40,7 @@ describe('strategies on the HAProxy target', () => {
 
       const rollLoad = startLoad(s.publicUrl);
       await sleep(200);
-      const back = await switchBack({ db: store, target: s.target, env: 'test', actor: 'test', releaseId: release.id, to: 'v1', from: 'v2', instances: 2, reason: 'test rollback' });
+      const back = await switchBack({ db: scratch.store, target: s.target, env: 'test', actor: 'test', releaseId: release.id, to: 'v1', from: 'v2', instances: 2, reason: 'test rollback' });
       await sleep(200);
       const rollStats = await rollLoad.stop();
       assert.equal(back.warm, true, 'v1 was still attached and running');
@@ -67,13 +57,13 @@ describe('strategies on the HAProxy target', () => {
     const s = await haproxyStage('v1');
     try {
       const load = startLoad(s.publicUrl);
-      const { outcome, events, release } = await runDeploy(store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'canary' });
+      const { outcome, events, release } = await runDeploy(scratch.store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'canary' });
       const stats = await load.stop();
       assert.equal(outcome.exitCode, 0, outcome.reason);
       assert.equal(stats.failed, 0, stats.failures.join('\n'));
       const api = events.flatMap((e) => (e.type === 'weights' && e.service === 'api' ? [e.weights['v2'] ?? 0] : []));
       assert.deepEqual(api, [0, 25, 100]);
-      const ms = await listMeasurements(store, release.id);
+      const ms = await listMeasurements(scratch.store, release.id);
       assert.equal(ms.length, 4, 'two windows x two metrics');
       assert.ok(ms.every((m) => m.verdict === 'pass'), JSON.stringify(ms.map((m) => m.reason)));
       const rate = ms.find((m) => m.metric === 'error-rate')!;
@@ -90,7 +80,7 @@ describe('strategies on the HAProxy target', () => {
     s.behaviour.set('v2', { errorRate: 0.5 });
     try {
       const load = startLoad(s.publicUrl, { paths: ['/api/games/slots/spin', '/version'], expectedErrors: () => true });
-      const { outcome, release } = await runDeploy(store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'canary' });
+      const { outcome, release } = await runDeploy(scratch.store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'canary' });
       await sleep(200);
       const before = { ...load.stats.byVersion };
       await sleep(500);
@@ -101,12 +91,12 @@ describe('strategies on the HAProxy target', () => {
       assert.deepEqual((await s.target.traffic()).split, { api: { v1: 100 }, web: { v1: 100 } });
       assert.equal(stats.byVersion['v2'] ?? 0, before['v2'] ?? 0, 'no request reached v2 after the rollback');
       assert.equal((await s.target.instances()).filter((i) => i.version === 'v2').length, 0, 'v2 stopped');
-      const failed = (await listMeasurements(store, release.id)).find((m) => m.verdict === 'fail')!;
+      const failed = (await listMeasurements(scratch.store, release.id)).find((m) => m.verdict === 'fail')!;
       assert.equal(failed.metric, 'error-rate');
       // Half the spins fail and spins are half the load: about 25%, well over the +5% limit.
       assert.ok(failed.value! > failed.threshold! && failed.sampleSize! >= 20, JSON.stringify(failed));
       assert.ok(failed.details && JSON.stringify(failed.details).includes('"errors5xx"'), 'the numbers come with the verdict');
-      assert.ok((await listAudit(store, { releaseId: release.id })).some((a) => a.action === 'rollback.completed'));
+      assert.ok((await listAudit(scratch.store, { releaseId: release.id })).some((a) => a.action === 'rollback.completed'));
     } finally {
       await s.close();
     }
@@ -125,7 +115,7 @@ describe('strategies on the HAProxy target', () => {
           await sleep(5);
         }
       })();
-      const { outcome } = await runDeploy(store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'rolling' });
+      const { outcome } = await runDeploy(scratch.store, asStage(s), { version: 'v2', stable: 'v1', strategy: 'rolling' });
       sampling = false;
       await sampler;
       const stats = await load.stop();

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
+import { describe, test } from 'node:test';
 import { reapScaleDowns } from '../src/strategies/scale-down.js';
-import { getEnvState, listAudit, openStorePool } from '../src/store/index.js';
+import { getEnvState, listAudit } from '../src/store/index.js';
 import { planDetach, planRoute } from '../src/targets/router-plan.js';
 import { stage, type Stage } from './support/fake-fleet.js';
 import { startLoad } from './support/load.js';
-import { scratchDatabase } from './support/scratch-db.js';
+import { useScratchStore } from './support/scratch-db.js';
 import { runDeploy } from './support/strategy-harness.js';
 
 // Blue/green and rolling against a real router with small real upstreams, through the real
@@ -40,23 +39,14 @@ describe('traffic plans are data', () => {
 });
 
 describe('blue/green and rolling', () => {
-  let db: Awaited<ReturnType<typeof scratchDatabase>>;
-  let store: pg.Pool;
-  before(async () => {
-    db = await scratchDatabase();
-    store = await openStorePool(db.url);
-  });
-  after(async () => {
-    await store.end();
-    await db.drop();
-  });
+  const scratch = useScratchStore();
 
   test('blue/green: v2 starts beside v1, all traffic switches at once, v1 stays warm then stops; no client sees an error', async () => {
     const s: Stage = await stage('v1');
     try {
       const load = startLoad(s.publicUrl);
       await sleep(300);
-      const { outcome, events } = await runDeploy(store, s, { version: 'v2', stable: 'v1', strategy: 'blue-green' });
+      const { outcome, events } = await runDeploy(scratch.store, s, { version: 'v2', stable: 'v1', strategy: 'blue-green' });
       await sleep(300);
       const stats = await load.stop();
       assert.equal(outcome.exitCode, 0, outcome.reason);
@@ -68,12 +58,12 @@ describe('blue/green and rolling', () => {
       assert.deepEqual(view.split, { api: { v2: 100 }, web: { v2: 100 } });
       assert.ok(view.attached.api.includes('v1'), 'v1 is still attached (warm)');
       assert.equal((await s.target.instances()).filter((i) => i.version === 'v1').length, 2);
-      assert.deepEqual(await getEnvState(store, 'test').then((e) => [e.activeVersion, e.previousVersion]), ['v2', 'v1']);
-      assert.deepEqual(await reapScaleDowns(store, 'test', s.target, 'test', Date.now() - 60_000), [], 'not due yet');
+      assert.deepEqual(await getEnvState(scratch.store, 'test').then((e) => [e.activeVersion, e.previousVersion]), ['v2', 'v1']);
+      assert.deepEqual(await reapScaleDowns(scratch.store, 'test', s.target, 'test', Date.now() - 60_000), [], 'not due yet');
       await sleep(1100);
-      assert.deepEqual(await reapScaleDowns(store, 'test', s.target, 'test'), ['v1']);
+      assert.deepEqual(await reapScaleDowns(scratch.store, 'test', s.target, 'test'), ['v1']);
       assert.equal((await s.target.instances()).filter((i) => i.version === 'v1').length, 0);
-      assert.ok((await listAudit(store, { env: 'test' })).some((a) => a.action === 'scale-down' && (a.details as { version?: string }).version === 'v1'));
+      assert.ok((await listAudit(scratch.store, { env: 'test' })).some((a) => a.action === 'scale-down' && (a.details as { version?: string }).version === 'v1'));
     } finally {
       await s.close();
     }
@@ -84,7 +74,7 @@ describe('blue/green and rolling', () => {
     s.fleet.behaviour.set('v2', { neverReady: true });
     try {
       const load = startLoad(s.publicUrl);
-      const { outcome } = await runDeploy(store, s, { version: 'v2', stable: 'v1', strategy: 'blue-green' });
+      const { outcome } = await runDeploy(scratch.store, s, { version: 'v2', stable: 'v1', strategy: 'blue-green' });
       const stats = await load.stop();
       assert.equal(outcome.exitCode, 2, outcome.reason);
       assert.equal(outcome.state, 'failed');
@@ -111,7 +101,7 @@ describe('blue/green and rolling', () => {
           await sleep(5);
         }
       })();
-      const { outcome } = await runDeploy(store, s, { version: 'v2', stable: 'v1', strategy: 'rolling' });
+      const { outcome } = await runDeploy(scratch.store, s, { version: 'v2', stable: 'v1', strategy: 'rolling' });
       sampling = false;
       await sampler;
       const stats = await load.stop();

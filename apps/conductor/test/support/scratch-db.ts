@@ -1,3 +1,5 @@
+import { after, before } from 'node:test';
+import { openStorePool } from '../../src/store/index.js';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -24,6 +26,29 @@ export async function scratchDatabase(prefix = 'ccr_t'): Promise<{ name: string;
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
+    },
+  };
+}
+
+/**
+ * A migrated ccr store on its own scratch database, opened before the suite's tests and
+ * dropped after them. Call it inside a describe(); read `.store` inside tests.
+ */
+export function useScratchStore(): { readonly store: pg.Pool } {
+  let db: Awaited<ReturnType<typeof scratchDatabase>> | null = null;
+  let pool: pg.Pool | null = null;
+  before(async () => {
+    db = await scratchDatabase();
+    pool = await openStorePool(db.url);
+  });
+  after(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+  return {
+    get store() {
+      if (!pool) throw new Error('the scratch store is opened in before(); use it inside a test');
+      return pool;
     },
   };
 }
