@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CONDUCTOR_ROOT } from './conductor-root.js';
 
 // Where the conductor keeps its local state. Everything lives under one `.cc/` folder of the
 // project (gitignored); CCR_HOME moves it elsewhere, which tests use so they never touch a
 // developer's real artifacts, secrets or running environment.
 
 /** The checkout the conductor itself runs from (its node_modules, the router source). */
-export const INSTALL_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+export const INSTALL_ROOT = resolve(CONDUCTOR_ROOT, '../..');
 
 export interface CcPaths {
   /** The git checkout whose refs are built (CCR_PROJECT_ROOT, else the enclosing git repo). */

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
+import pg from 'pg';
 import { CcrError } from '../src/errors.js';
 import {
   EnvLock, audit, createRelease, forceReleaseLock, inFlightRelease, listAudit, lockStatus, openStorePool, saveStep, getSteps, updateRelease,
 } from '../src/store/index.js';
-import { scratchDatabase } from './support/scratch-db.js';
+import { Migrator } from '@cc/pg-migrate';
+import { STORE_MIGRATIONS_DIR } from '../src/store/connect.js';
+import { scratchDatabase, urlFor } from './support/scratch-db.js';
 
 describe('ccr store', () => {
   let db: Awaited<ReturnType<typeof scratchDatabase>>;
@@ -90,5 +92,29 @@ describe('ccr store', () => {
     assert.equal(s?.attempts, 2);
     assert.deepEqual(s?.data, { a: 1, b: 2 });
     assert.ok(s?.finishedAt);
+  });
+
+  test('the store is created and migrated on first use; a current store is opened without migrating; drift is refused', async () => {
+    const url = urlFor(`ccr_t_new_${process.pid}_${Date.now()}`);
+    const migrator = new Migrator({ databaseUrl: url, dir: STORE_MIGRATIONS_DIR });
+    const fresh = await openStorePool(url); // the database did not exist
+    try {
+      assert.equal(await migrator.isCurrent(fresh), true);
+      const applied = (await fresh.query('SELECT count(*)::int AS n FROM schema_migrations')).rows[0].n;
+      assert.equal(applied, migrator.files().length);
+      // A recorded checksum that no longer matches a file is not "current": the locked path
+      // runs and refuses the drift instead of opening the store.
+      await fresh.query("UPDATE schema_migrations SET sha256 = 'edited' WHERE version = 1");
+      assert.equal(await migrator.isCurrent(fresh), false);
+      await assert.rejects(openStorePool(url), /0001/);
+      await fresh.query('DELETE FROM schema_migrations WHERE version = 1');
+      assert.equal(await migrator.isCurrent(fresh), false, 'a missing row is pending work');
+    } finally {
+      await fresh.end();
+      const admin = new pg.Client({ connectionString: urlFor('postgres') });
+      await admin.connect();
+      await admin.query(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
+      await admin.end();
+    }
   });
 });

@@ -61,6 +61,24 @@ export class Migrator {
     });
   }
 
+  /**
+   * True when every file is applied, unchanged, and nothing else is recorded; false otherwise,
+   * including when the database or the table does not exist yet. Read-only and lock-free, on a
+   * connection the caller already has, so a CLI can skip up() (a new connection, an advisory
+   * lock) on the common path where there is nothing to do.
+   */
+  async isCurrent(db: Pick<pg.Pool, 'query'>): Promise<boolean> {
+    const files = this.files();
+    let rows: Array<{ version: number; sha256: string }>;
+    try {
+      rows = (await db.query<{ version: number; sha256: string }>(`SELECT version, sha256 FROM ${TABLE}`)).rows;
+    } catch {
+      return false;
+    }
+    const applied = new Map(rows.map((r) => [Number(r.version), r.sha256]));
+    return rows.length === files.length && files.every((f) => applied.get(f.version) === f.sha256);
+  }
+
   /** Applies pending migrations up to `target` (all when omitted). */
   async up(target?: number): Promise<AppliedStep[]> {
     return this.withLock(async (c) => {

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { CcrError } from '../errors.js';
 
 // The API becomes three self-contained ESM files that run with plain `node`: the server, the
@@ -47,6 +47,7 @@ export async function bundleApi(worktree: string, outDir: string): Promise<Bundl
   }
   let metafile: Metafile;
   try {
+    const { build } = await import('esbuild'); // only `ccr build` needs it; keep it off the CLI's start-up
     const result = await build({
       absWorkingDir: worktree,
       entryPoints,

@@ -1,5 +1,3 @@
-import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { check, fromChecks, withTimeout, type CheckOutcome, type Gate } from './types.js';
 
@@ -39,6 +37,8 @@ export async function checkPostgres(url: string, timeoutMs: number): Promise<Che
 }
 
 export async function checkRedis(url: string, timeoutMs: number): Promise<CheckOutcome> {
+  // client libraries load with the gate that uses them, not with every ccr command
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   // connect() only says "Connection is closed."; the socket's own error says why
   let lastError: Error | null = null;
@@ -72,6 +72,7 @@ export async function checkRedis(url: string, timeoutMs: number): Promise<CheckO
 }
 
 export async function checkKafka(brokers: string, topic: string, timeoutMs: number): Promise<CheckOutcome> {
+  const { Kafka, logLevel } = await import('kafkajs');
   const kafka = new Kafka({ clientId: 'ccr-preflight', brokers: brokers.split(','), connectionTimeout: timeoutMs, requestTimeout: timeoutMs, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   try {

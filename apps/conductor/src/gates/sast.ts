@@ -1,6 +1,4 @@
 import { relative } from 'node:path';
-import { ESLint } from 'eslint';
-import tseslint from 'typescript-eslint';
 import { lookupAcceptance, type RiskAcceptance } from './risk-acceptance.js';
 import { check, type CheckOutcome } from './types.js';
 
@@ -25,6 +23,8 @@ export interface SastFinding { rule: string; file: string; line: number; message
 
 export async function runSast(root: string, paths: string[]): Promise<SastFinding[]> {
   // The plugin ships no types; its flat config is { plugins, rules }.
+  // eslint and its TypeScript parser take ~0.5 s to load; only this gate needs them
+  const [{ ESLint }, { default: tseslint }] = await Promise.all([import('eslint'), import('typescript-eslint')]);
   const pluginName = 'eslint-plugin-security';
   const security = ((await import(pluginName)) as { default: { configs: { recommended: Record<string, unknown> } } }).default;
   const eslint = new ESLint({

@@ -1,4 +1,3 @@
-import nodemailer from 'nodemailer';
 import { scrubSecrets, secretForms } from './scrub.js';
 import type { NotifyChannel, NotifyEvent, NotifyMessage } from './types.js';
 
@@ -34,6 +33,8 @@ export class EmailChannel implements NotifyChannel {
     const password = smtp.passwordEnv ? this.env[smtp.passwordEnv] : undefined;
     if (smtp.passwordEnv && !password) throw new Error(`${this.label}: the SMTP password variable ${smtp.passwordEnv} is not set`);
     const secrets = password ? secretForms(password, smtp.user) : [];
+    // loaded on first send: most runs never email, and the CLI's start-up time is rollback time
+    const { default: nodemailer } = await import('nodemailer');
     const transport = nodemailer.createTransport({
       host: smtp.host,
       port: smtp.port,

@@ -1,11 +1,12 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Migrator } from '@cc/pg-migrate';
 import pg from 'pg';
+import { CONDUCTOR_ROOT } from '../conductor-root.js';
 import { CcrError } from '../errors.js';
 
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export const STORE_MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+export const STORE_MIGRATIONS_DIR = join(CONDUCTOR_ROOT, 'migrations');
 
 /** The store lives in the database `ccr` on the app's PostgreSQL server unless told otherwise. */
 export function storeUrlFor(appDatabaseUrl: string, database = 'ccr'): string {
@@ -35,9 +36,18 @@ async function ensureDatabase(url: string): Promise<void> {
 
 /** Opens (creating and migrating if needed) the conductor's store. */
 export async function openStorePool(url: string): Promise<pg.Pool> {
-  await ensureDatabase(url);
-  await new Migrator({ databaseUrl: url, dir: STORE_MIGRATIONS_DIR }).up();
-  const pool = new pg.Pool({ connectionString: url, max: 5, application_name: 'ccr' });
+  const pool = new pg.Pool({ connectionString: url, max: 5, application_name: 'ccr', connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
+  const migrator = new Migrator({ databaseUrl: url, dir: STORE_MIGRATIONS_DIR });
+  // Every ccr command opens the store, `ccr rollback` included, so the usual case (the store
+  // exists and is migrated) costs one query; creating or migrating it takes the locked path.
+  if (await migrator.isCurrent(pool)) return pool;
+  try {
+    await ensureDatabase(url);
+    await migrator.up();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
   return pool;
 }

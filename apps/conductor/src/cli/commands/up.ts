@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { CONDUCTOR_ROOT } from '../../conductor-root.js';
 import { CcrError } from '../../errors.js';
 import { ccPaths, type CcPaths } from '../../paths.js';
 import { isAlive } from '../../supervisor/process-control.js';
@@ -25,7 +25,7 @@ interface UpCliOptions extends GlobalOptions {
   verbose?: boolean;
 }
 
-const CCR_BIN = fileURLToPath(new URL('../../../bin/ccr.mjs', import.meta.url));
+const CCR_BIN = join(CONDUCTOR_ROOT, 'bin', 'ccr.mjs');
 
 function int(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
