@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { listMeasurements } from '../src/analysis/record.js';
-import { listAudit } from '../src/store/index.js';
+import { listAudit, updateRelease } from '../src/store/index.js';
 import { stage } from './support/fake-fleet.js';
 import { startLoad } from './support/load.js';
 import { useScratchStore } from './support/scratch-db.js';
@@ -63,6 +63,29 @@ describe('canary', () => {
       assert.ok(audit.some((a) => a.action === 'rollback.completed'));
       assert.deepEqual(notifier.sent.map((n) => n.event).filter((e) => e !== 'progress'), ['issue', 'rollback-initiated', 'rollback-completed']);
       assert.equal(notifier.sent.find((n) => n.event === 'issue')!.data.metrics![0]!.name, 'error-rate');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a failing canary is not rolled back onto a stable version that the rehearsal saw break on the migrated schema', async () => {
+    const s = await stage('v1');
+    s.fleet.behaviour.set('v2', { errorRate: 0.5 });
+    try {
+      const load = startLoad(s.publicUrl, { paths: ['/api/games/slots/spin', '/version'], expectedErrors: () => true });
+      const { outcome, release, notifier } = await runDeploy(scratch.store, s, {
+        version: 'v2', stable: 'v1', strategy: 'canary',
+        beforeRun: (r) => updateRelease(scratch.store, r.id, { data: { ...r.data, rehearsal: { expandContract: 'incompatible', oldVersion: 'v1', smokeDetail: 'login: 500' } } }).then(() => undefined),
+      });
+      await load.stop();
+      assert.equal(outcome.state, 'failed');
+      assert.equal(outcome.exitCode, 1);
+      assert.match(outcome.reason, /not switching back to v1: it failed its smoke tests on this release's migrated schema in the rehearsal \(login: 500\); traffic stays on v2\. Fix forward \(no pre-release backup is recorded\)/);
+      assert.equal((await s.target.traffic()).split.api['v2'], 25, 'traffic left where it was, not moved onto the broken version');
+      const audit = await listAudit(scratch.store, { releaseId: release.id });
+      assert.ok(audit.some((a) => a.action === 'rollback.refused'));
+      assert.ok(!audit.some((a) => a.action === 'rollback.completed'));
+      assert.ok(notifier.sent.filter((n) => n.event === 'issue').some((n) => /not switching back to v1/.test(n.data.reason ?? '')));
     } finally {
       await s.close();
     }

@@ -75,6 +75,24 @@ describe('rollback and the schema', () => {
     assert.deepEqual(r.rows[0], { v: 1, t: null });
   });
 
+  test('a rollback target proven on the current schema by the release\'s rehearsal keeps the schema (no migrate down, no data lost)', async () => {
+    const v1 = artifact('v1', [M1]);
+    const v2 = artifact('v2', [M1, M2_IRREVERSIBLE]);
+    const url = await database(v2);
+    const rel = await createRelease(store.pool, { env: 'e5', ref: 'v2', strategy: 'canary', startedBy: 't', phase: 'pre-deployment', previousVersion: 'v1' });
+    await updateRelease(store.pool, rel.id, { version: 'v2', state: 'promoted', data: { rehearsal: { expandContract: 'compatible', oldVersion: 'v1' } } });
+    const p = await guardSchemaRollback({ store: store.pool, env: 'e5', artifactFrom: v2, artifactTo: v1, databaseUrl: url, allowMigrateDown: true });
+    assert.equal(p.action, 'keep');
+    assert.deepEqual(p.steps.map((x) => x.version), [2]);
+    assert.match(p.reason, new RegExp(`v1 passed its smoke tests on this schema in release ${rel.id}'s rehearsal: 0002_drop_legacy stay applied`));
+    assert.deepEqual(await applySchemaRollback(p, { artifactFrom: v2, databaseUrl: url, lockTimeoutMs: 1000, statementTimeoutMs: 10_000, retries: 0 }), [], 'nothing is migrated down');
+    // The proof is about one version: rolling back to another one is judged on the migrations.
+    const v0 = artifact('v0', [M1]);
+    const other = await planSchemaRollback({ store: store.pool, env: 'e5', artifactFrom: v2, artifactTo: v0, databaseUrl: url, allowMigrateDown: true });
+    assert.equal(other.action, 'refuse');
+    assert.match(other.reason, /cannot be reversed/);
+  });
+
   test('a roll-forward-only release is refused even when its migrations are reversible, naming the acknowledgement', async () => {
     const v1 = artifact('v1', [M1]);
     const v2 = artifact('v2', [M1, M2_REVERSIBLE]);

@@ -1,4 +1,7 @@
+import { backupOfRelease } from '../backup/index.js';
 import type { Recovery } from '../engine/executor.js';
+import { CcrError } from '../errors.js';
+import type { ReleaseSchemaData } from '../schema/rollback-plan.js';
 import { data, type DeployContext, type DeployServices } from '../strategies/services.js';
 import { switchBack } from './switch-back.js';
 
@@ -7,6 +10,22 @@ import { switchBack } from './switch-back.js';
 // cleanup: no traffic moved, so the new version's instances are detached and stopped and the
 // database is left at the last good migration. Either way, maintenance this release turned on
 // is turned off again.
+//
+// The schema stays where the release took it: outside a roll-forward-only release the stable
+// version shared that schema while the release ran (migrations come before any traffic moves).
+// The one case it must not go back is when the release's rehearsal saw the stable version fail
+// its smoke tests on the migrated schema: switching would hand users a broken version, so the
+// rollback refuses, traffic and maintenance stay as they are, and the way out is named.
+
+async function refuseIfStableBreaksOnSchema(ctx: DeployContext, stable: string, reason: string): Promise<void> {
+  const rehearsal = (ctx.release.data as ReleaseSchemaData).rehearsal;
+  if (rehearsal?.expandContract !== 'incompatible' || rehearsal.oldVersion !== stable) return;
+  const backup = await backupOfRelease(ctx.store, ctx.release.id);
+  const why = `not switching back to ${stable}: it failed its smoke tests on this release's migrated schema in the rehearsal (${rehearsal.smokeDetail ?? 'see the rehearsal step'}); traffic stays on ${ctx.release.version ?? 'the new version'}${data(ctx).maintenanceOn ? ' behind the maintenance page' : ''}. Fix forward${backup ? `, or restore the pre-release backup: ccr backup restore ${backup.id} --yes` : ' (no pre-release backup is recorded)'}`;
+  await ctx.audit('rollback.refused', 'schema', { to: stable, reason, why, backup: backup?.id ?? null });
+  await ctx.services.notifier?.notify('issue', { releaseId: ctx.release.id, env: ctx.envName, version: ctx.release.version, previousVersion: stable, reason: `${reason}; ${why}` });
+  throw new CcrError('gate_failed', why, { details: { backup: backup?.id ?? null } });
+}
 
 async function maintenanceOff(ctx: DeployContext): Promise<void> {
   if (data(ctx).maintenanceOn !== true) return;
@@ -21,6 +40,7 @@ export function deployRecovery(): Recovery<DeployServices> {
       const version = ctx.release.version;
       const stable = data(ctx).stable ?? ctx.release.previousVersion;
       if (!stable) throw new Error('no stable version to roll back to (first deploy of this environment)');
+      await refuseIfStableBreaksOnSchema(ctx, stable, reason);
       ctx.progress({ type: 'log', level: 'warn', message: `rolling back to ${stable}: ${reason}` });
       const r = await switchBack({
         db: ctx.store, target: ctx.services.target, notifier: ctx.services.notifier, env: ctx.envName, actor: ctx.actor,

@@ -27,10 +27,14 @@ export async function schemaRollbackFor(
   const artifactFrom = loadArtifact(o.paths.artifacts, from);
   const databaseUrl = o.appDatabaseUrl;
   const plan = await guardSchemaRollback({ store: o.store, env: o.envName, artifactFrom, artifactTo: loadArtifact(o.paths.artifacts, to), databaseUrl, allowMigrateDown: o.env.rollback.allowMigrateDown });
-  if (plan.action === 'migrate-down') say(plan.reason);
+  if (plan.action === 'migrate-down' || plan.action === 'keep') say(plan.reason);
   return {
     plan,
     async apply() {
+      if (plan.action === 'keep') {
+        await audit(o.store, { actor: currentActor(), env: o.envName, action: 'rollback.schema-kept', result: 'ok', details: { from, to, migrations: plan.steps, reason: plan.reason } });
+        return;
+      }
       if (plan.action !== 'migrate-down') return;
       const m = o.env.migrations;
       const reverted = await applySchemaRollback(plan, { artifactFrom, databaseUrl, lockTimeoutMs: m.lockTimeout, statementTimeoutMs: m.statementTimeout, retries: m.retries });

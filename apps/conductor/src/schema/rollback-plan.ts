@@ -12,7 +12,10 @@ import { appliedVersions } from './lint.js';
 // migrations it does not know. Reversible ones can be migrated down when the environment
 // allows it (rollback.allowMigrateDown); an irreversible one is refused with the reason, the
 // pre-release backup to restore instead, and the data written since that backup which a
-// restore would lose.
+// restore would lose. Unless the rollback target is proven to run on the current schema: the
+// release's rehearsal ran its smoke tests there (expand/contract compatible). Then the schema
+// stays as it is ('keep'), because migrating down would only destroy what the newer version
+// wrote into its new tables and columns.
 
 export interface SchemaRollbackStep {
   version: number;
@@ -21,7 +24,7 @@ export interface SchemaRollbackStep {
 }
 
 export interface SchemaRollbackPlan {
-  action: 'none' | 'migrate-down' | 'refuse';
+  action: 'none' | 'keep' | 'migrate-down' | 'refuse';
   steps: SchemaRollbackStep[];
   reason: string;
   backup: { id: string; createdAt: string; status: string; schemaVersion: number } | null;
@@ -38,6 +41,18 @@ export interface PlanInput {
   allowMigrateDown: boolean;
 }
 
+/** What the lint and rehearsal steps record on a release (steps/migrate-lint.ts, migrate-rehearse.ts). */
+export interface ReleaseSchemaData {
+  migrationLint?: { acknowledgements?: Array<{ migration: string; rule: string; reason: string }> };
+  rehearsal?: { expandContract?: 'compatible' | 'incompatible' | 'not-checked'; oldVersion?: string | null; smokeDetail?: string | null };
+}
+
+/** The rehearsal of `release` proved `version` works on its migrated schema. */
+export function provenCompatible(release: { data: ReleaseSchemaData } | null, version: string): boolean {
+  const r = release?.data.rehearsal;
+  return r?.expandContract === 'compatible' && r.oldVersion === version;
+}
+
 const label = (s: { version: number; name: string }) => `${String(s.version).padStart(4, '0')}_${s.name}`;
 
 export async function planSchemaRollback(i: PlanInput): Promise<SchemaRollbackPlan> {
@@ -48,7 +63,7 @@ export async function planSchemaRollback(i: PlanInput): Promise<SchemaRollbackPl
     .sort((a, b) => b.version - a.version)
     .map((m) => ({ version: m.version, name: m.name, irreversible: isIrreversible(readFileSync(join(i.artifactFrom.dir, m.down), 'utf8')) }));
   const plan: SchemaRollbackPlan = { action: 'none', steps, reason: '', backup: null, restoreCommand: null, atRisk: [] };
-  const release = await i.store.query<{ id: string; roll_forward_only: boolean; data: { migrationLint?: { acknowledgements?: Array<{ migration: string; rule: string; reason: string }> } } }>(
+  const release = await i.store.query<{ id: string; roll_forward_only: boolean; data: ReleaseSchemaData }>(
     'SELECT id, roll_forward_only, data FROM releases WHERE env = $1 AND version = $2 ORDER BY created_at DESC LIMIT 1',
     [i.env, i.artifactFrom.version],
   );
@@ -59,6 +74,11 @@ export async function planSchemaRollback(i: PlanInput): Promise<SchemaRollbackPl
     plan.reason = `release ${fromRelease.id} (${i.artifactFrom.version}) is roll-forward-only${acks.length ? ` (acknowledged ${acks.join('; ')})` : ''}: fix forward, or restore its pre-release backup`;
   } else if (steps.length === 0) {
     plan.reason = `${i.artifactTo.version} knows every applied migration: no schema change needed`;
+    return plan;
+  }
+  if (plan.action !== 'refuse' && provenCompatible(fromRelease, i.artifactTo.version)) {
+    plan.action = 'keep';
+    plan.reason = `${i.artifactTo.version} passed its smoke tests on this schema in release ${fromRelease!.id}'s rehearsal: ${steps.map(label).join(', ')} stay applied (expand-only for it), so nothing written since is lost`;
     return plan;
   }
   if (plan.action === 'refuse') return withBackup(plan, i, fromRelease?.id ?? null);

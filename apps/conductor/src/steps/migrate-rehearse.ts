@@ -29,7 +29,8 @@ registerStep('migrate.rehearse', {
         lockTimeoutMs: m.lockTimeout, statementTimeoutMs: m.statementTimeout, retries: m.retries, jobs: ctx.env.backup.jobs,
         progress: (l) => ctx.progress({ type: 'log', level: 'info', message: l }), ...(old ? { oldVersionSmoke: artifactSmoke(old) } : {}),
       });
-      const summary = { migrations: r.migrations, failure: r.failure, expandContract: r.expandContract, backupId: r.backupId };
+      // oldVersion: which version the expand/contract verdict is about (rollback reads it)
+      const summary = { migrations: r.migrations, failure: r.failure, expandContract: r.expandContract, oldVersion: r.smoke?.version ?? null, smokeDetail: r.smoke?.detail ?? null, backupId: r.backupId };
       await ctx.update({ data: { rehearsal: summary }, ...(r.expandContract === 'incompatible' ? { rollForwardOnly: true } : {}) });
       if (r.failure) return fail(describeRehearsal(r).replace(/\n/g, ' | '), summary);
       if (r.expandContract === 'incompatible' && !ctx.env.maintenance.wrapDeploy) {
