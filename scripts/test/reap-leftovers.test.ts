@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error: plain JS module of the test runner, without type declarations
+import { reapLeftovers } from '../lib/reap-leftovers.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+test('the runner finds processes of its run that serve a CCR_HOME and runs ccr down for each, once', async () => {
+  const runId = `t${process.pid}${Date.now()}`;
+  const home = mkdtempSync(join(tmpdir(), 'cc-reap-'));
+  const env = { ...process.env, CC_TEST_RUN: runId, CCR_HOME: home, CCR_PROJECT_ROOT: ROOT };
+  // Two "daemons" of one environment and one process of another run: only the first home is reaped.
+  const mine = [0, 1].map(() => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { env, stdio: 'ignore' }));
+  const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { env: { ...env, CC_TEST_RUN: 'another-run' }, stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const reaped = reapLeftovers(runId, ROOT) as string[];
+    assert.deepEqual(reaped, [home]);
+    assert.deepEqual(reapLeftovers('no-such-run', ROOT), []);
+  } finally {
+    for (const p of [...mine, other]) p.kill('SIGKILL');
+  }
+});
