@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 // Each command file exports register(program); adding a command is one line here. Files load
 // on demand: `ccr rollback` imports rollback's code and nothing else, because the CLI's
 // start-up is part of the time from "roll back" to "traffic is back" (the goal is 1 s).
-// Help, `ccr help <cmd>` and unknown words load every file so commander can list them all.
+// Help, `ccr help <cmd>` and unknown words load every file so commander can list them all;
+// `ccr --version` needs none.
 type Registrar = () => Promise<{ register: (program: Command) => void }>;
 
 export const COMMANDS: Record<string, Registrar> = {
@@ -42,6 +43,7 @@ export function commandWord(args: readonly string[]): string | undefined {
 
 export async function registerCommands(program: Command, args: readonly string[] = process.argv.slice(2)): Promise<void> {
   const word = commandWord(args);
+  if (word === undefined && (args.includes('--version') || args.includes('-V'))) return;
   const chosen = word !== undefined && Object.hasOwn(COMMANDS, word) ? [COMMANDS[word]!] : Object.values(COMMANDS);
   const modules = await Promise.all(chosen.map((load) => load()));
   for (const m of modules) m.register(program);
