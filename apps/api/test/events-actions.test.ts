@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
+import { CLIENT_ACTION_TYPES, SERVER_ACTION_TYPES } from '../src/events/action-types.js';
 import { bearer, createTestApp, type TestApp } from './support/test-app.js';
 
 describe('POST /api/actions', () => {
@@ -37,7 +38,7 @@ describe('POST /api/actions', () => {
   });
 
   test('metadata is optional and defaults to {}', async () => {
-    const res = await post({ actionType: 'button_click' });
+    const res = await post({ actionType: 'button.click' });
     assert.equal(res.statusCode, 202);
     const r = await t.server.ctx.db.query('SELECT payload FROM outbox_events WHERE event_id = $1', [res.json().eventId]);
     assert.deepEqual(r.rows[0].payload.metadata, {});
@@ -57,10 +58,11 @@ describe('POST /api/actions', () => {
     ['uppercase actionType', { actionType: 'PageView' }, 'actionType'],
     ['actionType with spaces', { actionType: 'page view' }, 'actionType'],
     ['65-character actionType', { actionType: 'a'.repeat(65) }, 'actionType'],
-    ['metadata as an array', { actionType: 'ok', metadata: [1, 2] }, 'metadata'],
-    ['metadata as a string', { actionType: 'ok', metadata: 'x' }, 'metadata'],
-    ['metadata over 4 KB', { actionType: 'ok', metadata: { blob: 'x'.repeat(4100) } }, 'metadata'],
-    ['metadata with a NUL character', { actionType: 'ok', metadata: { ['k\u0000']: 'v\u0000' } }, 'metadata'],
+    ['a well-formed but unknown actionType', { actionType: 'page.viewed' }, 'actionType'],
+    ['metadata as an array', { actionType: 'page.view', metadata: [1, 2] }, 'metadata'],
+    ['metadata as a string', { actionType: 'page.view', metadata: 'x' }, 'metadata'],
+    ['metadata over 4 KB', { actionType: 'page.view', metadata: { blob: 'x'.repeat(4100) } }, 'metadata'],
+    ['metadata with a NUL character', { actionType: 'page.view', metadata: { ['k\u0000']: 'v\u0000' } }, 'metadata'],
   ];
   for (const [name, body, field] of invalid) {
     test(`400 naming the field for ${name}`, async () => {
@@ -73,8 +75,30 @@ describe('POST /api/actions', () => {
     });
   }
 
+  test('every client action type is accepted', async () => {
+    for (const actionType of CLIENT_ACTION_TYPES) {
+      const res = await post({ actionType, metadata: { page: 'lobby' } });
+      assert.equal(res.statusCode, 202, `${actionType}: ${res.body}`);
+    }
+  });
+
+  test("the server's own action types cannot be forged: 400 naming the field and the allowed values", async () => {
+    assert.ok(SERVER_ACTION_TYPES.every((s) => !(CLIENT_ACTION_TYPES as readonly string[]).includes(s)), 'the two sets are disjoint');
+    const before = await t.server.ctx.db.query('SELECT count(*)::int AS n FROM outbox_events');
+    for (const actionType of SERVER_ACTION_TYPES) {
+      const res = await post({ actionType, metadata: { amount: 1_000_000 } });
+      assert.equal(res.statusCode, 400, `${actionType}: ${res.body}`);
+      const err = res.json().error as { code: string; message: string; field: string };
+      assert.equal(err.code, 'validation_failed');
+      assert.equal(err.field, 'actionType');
+      assert.equal(err.message, `actionType: must be one of page.view, button.click, link.click, form.submit (the server records logins, plays and rewards itself)`);
+    }
+    const afterCount = await t.server.ctx.db.query('SELECT count(*)::int AS n FROM outbox_events');
+    assert.equal(afterCount.rows[0].n, before.rows[0].n, 'nothing was recorded');
+  });
+
   test('a huge body is refused with 413, not a 5xx', async () => {
-    const res = await post({ actionType: 'ok', metadata: { blob: 'x'.repeat(100_000) } });
+    const res = await post({ actionType: 'page.view', metadata: { blob: 'x'.repeat(100_000) } });
     assert.equal(res.statusCode, 413);
     assert.equal(res.json().error.code, 'payload_too_large');
   });
@@ -86,7 +110,7 @@ describe('POST /api/actions', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.jsonValue(),
-          fc.record({ actionType: fc.oneof(fc.string(), fc.stringMatching(/^[a-z0-9_.]{1,64}$/), fc.jsonValue()), metadata: fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue())) }, { requiredKeys: [] }),
+          fc.record({ actionType: fc.oneof(fc.string(), fc.constantFrom(...CLIENT_ACTION_TYPES, ...SERVER_ACTION_TYPES), fc.stringMatching(/^[a-z0-9_.]{1,64}$/), fc.jsonValue()), metadata: fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue())) }, { requiredKeys: [] }),
         ),
         async (body) => {
           const res = await t.app.inject({ method: 'POST', url: '/api/actions', headers: { ...bearer(user.accessToken), 'content-type': 'application/json' }, payload: JSON.stringify(body) });

@@ -85,7 +85,7 @@ describe('outbox relay to Kafka', () => {
       const bob = await t.createUser();
       const ids = [
         await postAction(t, alice.accessToken, 'page.view', { page: 'lobby' }),
-        await postAction(t, bob.accessToken, 'button_click'),
+        await postAction(t, bob.accessToken, 'button.click'),
         await postAction(t, alice.accessToken, 'page.view', { page: 'slots', n: 2 }),
       ];
       await consumer.waitFor(() => ids.every((id) => consumer.received.some((r) => r.event['event_id'] === id)), 20_000);
@@ -124,7 +124,7 @@ describe('outbox relay to Kafka', () => {
       t.server.relay.start();
       const user = await t.createUser();
       // The API keeps serving while Kafka is unreachable.
-      const ids = [await postAction(t, user.accessToken, 'while_down', { i: 1 }), await postAction(t, user.accessToken, 'while_down', { i: 2 })];
+      const ids = [await postAction(t, user.accessToken, 'page.view', { step: 'while_down', i: 1 }), await postAction(t, user.accessToken, 'page.view', { step: 'while_down', i: 2 })];
 
       await waitUntil(async () => {
         const r = await t.server.ctx.db.query('SELECT min(attempts)::int AS a, bool_and(last_error IS NOT NULL) AS e FROM outbox_events WHERE event_id = ANY($1)', [ids]);
@@ -185,7 +185,7 @@ describe('outbox relay to Kafka', () => {
     try {
       t.server.relay.start();
       const user = await t.createUser();
-      const before = await postAction(t, user.accessToken, 'before_crash');
+      const before = await postAction(t, user.accessToken, 'page.view', { step: 'before_crash' });
       await waitUntil(async () => {
         const r = await ctx.db.query('SELECT published_at FROM outbox_events WHERE event_id = $1', [before]);
         return r.rows[0]?.published_at != null;
@@ -194,7 +194,7 @@ describe('outbox relay to Kafka', () => {
 
       await doomed.stop();
       const errorsBefore = await metricValue(t, 'cc_api_outbox_relay_errors_total');
-      const during = await postAction(t, user.accessToken, 'during_outage');
+      const during = await postAction(t, user.accessToken, 'page.view', { step: 'during_outage' });
       await waitUntil(async () => {
         const r = await ctx.db.query('SELECT attempts, last_error, published_at FROM outbox_events WHERE event_id = $1', [during]);
         return r.rows[0].attempts >= 1 && r.rows[0].last_error !== null;

@@ -36,7 +36,7 @@ describe('GET /metrics', () => {
   test('the HTTP counter and latency histogram are labelled by route, method and status', async () => {
     const user = await t.createUser();
     for (let i = 0; i < 3; i++) await t.app.inject('/health/live');
-    await t.app.inject({ method: 'POST', url: '/api/actions', headers: bearer(user.accessToken), payload: { actionType: 'x' } });
+    await t.app.inject({ method: 'POST', url: '/api/actions', headers: bearer(user.accessToken), payload: { actionType: 'page.view' } });
     await t.app.inject({ method: 'POST', url: '/api/actions', headers: bearer(user.accessToken), payload: { actionType: 'BAD' } });
     await t.app.inject('/no/such/route');
     const text = (await t.app.inject('/metrics')).body;
@@ -59,7 +59,7 @@ describe('GET /metrics', () => {
     assert.equal(sample(text, 'cc_api_outbox_oldest_age_seconds'), 0);
 
     for (let i = 0; i < 3; i++) {
-      const r = await t.app.inject({ method: 'POST', url: '/api/actions', headers: bearer(user.accessToken), payload: { actionType: 'pending.test' } });
+      const r = await t.app.inject({ method: 'POST', url: '/api/actions', headers: bearer(user.accessToken), payload: { actionType: 'page.view' } });
       assert.equal(r.statusCode, 202);
     }
     await t.server.ctx.db.query(

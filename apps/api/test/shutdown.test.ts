@@ -131,7 +131,7 @@ describe('graceful shutdown on SIGTERM', () => {
     const lock = await lockOutbox();
     let inflight: Promise<Response>;
     try {
-      inflight = postAction(api.url, 'inflight.during_shutdown');
+      inflight = postAction(api.url, 'page.view');
       await waitFor(insertIsWaiting, 10_000, 'the request to block on the lock');
 
       const sigtermAt = Date.now();
@@ -170,7 +170,7 @@ describe('graceful shutdown on SIGTERM', () => {
     children.push(api.child);
     const lock = await lockOutbox();
     try {
-      const stuck = postAction(api.url, 'stuck').catch((err: unknown) => err);
+      const stuck = postAction(api.url, 'page.view').catch((err: unknown) => err);
       await waitFor(insertIsWaiting, 10_000, 'the request to block on the lock');
       const sigtermAt = Date.now();
       api.child.kill('SIGTERM');

@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import type { ActionType } from './action-types.js';
 
 // Events are written in the caller's transaction, so an action is recorded exactly when the
 // change it describes commits. The relay publishes them to Kafka afterwards (at least once).
-
-export type ActionType =
-  | 'signup'
-  | 'login'
-  | 'logout'
-  | 'play_slots'
-  | 'play_rps'
-  | 'play_gacha'
-  | 'daily_reward'
-  | (string & {});
 
 export interface UserActionEvent {
   event_id: string;

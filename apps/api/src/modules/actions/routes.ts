@@ -6,7 +6,7 @@ import { parse } from '../../http/validate.js';
 import { actionBody } from './schemas.js';
 
 /**
- * Client-reported user actions (page views, clicks, ...). They go through the same outbox as
+ * Client-reported user actions (page views, clicks; see CLIENT_ACTION_TYPES). They go through the same outbox as
  * the server's own events, so the 202 means "recorded", not "delivered to Kafka".
  */
 export function actionsModule(ctx: AppContext): FastifyPluginAsync {

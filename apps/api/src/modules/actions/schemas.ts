@@ -1,14 +1,15 @@
 import { z } from 'zod';
+import { CLIENT_ACTION_TYPES } from '../../events/action-types.js';
 
 /** Serialized metadata is capped so one client cannot bloat the outbox or a Kafka message. */
 export const MAX_METADATA_BYTES = 4096;
 
 export const actionBody = z.object({
-  actionType: z
-    .string({ error: 'must be a string' })
-    .min(1, 'must not be empty')
-    .max(64, 'must be at most 64 characters')
-    .regex(/^[a-z0-9_.]+$/, 'must use only a-z, 0-9, "_" and "."'),
+  // An allowlist, not a pattern: a client must not forge the server's own events (login,
+  // play_slots, ...) into the stream that consumers trust.
+  actionType: z.enum(CLIENT_ACTION_TYPES, {
+    error: `must be one of ${CLIENT_ACTION_TYPES.join(', ')} (the server records logins, plays and rewards itself)`,
+  }),
   metadata: z
     .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
     .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= MAX_METADATA_BYTES, `must be at most ${MAX_METADATA_BYTES} bytes as JSON`)

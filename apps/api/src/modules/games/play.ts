@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DatabaseError } from 'pg';
 import type { AppContext } from '../../context.js';
 import { AppError } from '../../errors.js';
+import type { ServerActionType } from '../../events/action-types.js';
 import type { UserActionEvent } from '../../events/outbox.js';
 import type { GameId } from '../../games/catalog.js';
 
@@ -89,7 +90,7 @@ function isDuplicatePlay(err: unknown): boolean {
 
 /** Charges, settles and records one play, or returns the stored result of an earlier one. */
 export async function executePlay(ctx: AppContext, req: PlayRequest): Promise<PlayResult> {
-  const actionType = `play_${req.game}`;
+  const actionType: ServerActionType = `play_${req.game}`;
   const event: UserActionEvent = {
     event_id: randomUUID(),
     user_id: req.userId,
