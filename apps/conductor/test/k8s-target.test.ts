@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { CCR_BIN, run } from './artifacts-fixture.js';
+import { scratchDatabase } from './support/scratch-db.js';
 import { parseRollout } from '../src/config/index.js';
 import { argoDuration, generateArgoResources } from '../src/targets/kubernetes/generate.js';
 import { runPlan, spawnRunner, type CommandResult } from '../src/targets/kubernetes/executor.js';
@@ -219,6 +220,22 @@ describe('ccr k8s (CLI)', () => {
     const refused = await run(process.execPath, [CCR_BIN, 'k8s', 'deploy', 'v1.4.0', '--env', 'production', '--dry-run', '--json'], { env });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stdout + refused.stderr, /no artifact manifest|has no pushed images/);
+  });
+
+  test('ccr deploy on a kubernetes environment fails fast (exit 2, no release recorded) and points to ccr k8s deploy', async () => {
+    const db = await scratchDatabase('ccr_k8s');
+    try {
+      const env = { ...process.env, CCR_HOME: join(tmp, 'home'), CCR_DATABASE_URL: db.url };
+      const r = await run(process.execPath, [CCR_BIN, 'deploy', 'v1.4.0', '--env', 'production', '--yes', '--json'], { env });
+      assert.equal(r.code, 2, r.stderr);
+      const err = (JSON.parse(r.stdout) as { error: { code: string; message: string } }).error;
+      assert.equal(err.code, 'usage');
+      assert.match(err.message, /kubernetes target: Argo Rollouts runs its canary in the cluster\. Use `ccr k8s deploy <version> --env <name>`/);
+      const history = await run(process.execPath, [CCR_BIN, 'history', '--env', 'production', '--json'], { env });
+      assert.deepEqual((JSON.parse(history.stdout) as { releases: unknown[] }).releases, []);
+    } finally {
+      await db.drop();
+    }
   });
 
   test('render --check agrees with the committed overlays', async () => {

@@ -12,9 +12,12 @@ import { LocalTarget } from './local-target.js';
 /** The deploy target of an environment, reached from any ccr process. */
 export function connectTarget(env: EnvironmentConfig, paths: CcPaths): DeployTarget {
   if (env.target.type === 'haproxy') return connectHaproxyTarget(env.target, paths);
-  if (env.target.type !== 'local') {
-    throw new CcrError('not_implemented', `the ${env.target.type} target is not implemented yet; only local deploys run (see docs/going-to-production.md)`);
+  if (env.target.type === 'kubernetes') {
+    // Argo Rollouts owns instances and weights there, so the strategies' target interface does
+    // not apply (docs/DESIGN.md, Targets); the cluster is driven by its own commands.
+    throw new CcrError('usage', 'this environment is a kubernetes target: Argo Rollouts runs its canary in the cluster. Use `ccr k8s deploy <version> --env <name>` (then `ccr k8s status|promote|abort|rollback`); `ccr preflight` and `ccr backup` work as for any environment', { exitCode: 2 });
   }
+  if (env.target.type !== 'local') throw new CcrError('not_implemented', `the ${(env.target as { type: string }).type} target is not implemented`);
   const rt = readRuntime(paths);
   if (!rt?.router) throw new CcrError('not_found', `no local runtime is running for ${paths.home}; start it with \`npx ccr up --detach\``);
   const adminToken = readSecret(paths.secrets, 'router-admin-token');
