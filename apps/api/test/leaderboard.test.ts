@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { Migrator } from '@cc/pg-migrate';
+import pg from 'pg';
+import { ALL_TIME_SQL } from '../src/modules/leaderboard/routes.js';
+import { defaultMigrationsDir } from '../src/paths.js';
 import { bearer, createTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase } from './support/test-db.js';
 
 let t: TestApp;
 before(async () => {
@@ -93,6 +98,32 @@ describe('GET /api/leaderboard', () => {
     for (let i = 1; i < entries.length; i++) assert.ok(entries[i - 1]!.net >= entries[i]!.net);
   });
 
+  test('all time reads per-player totals that match every play, without scanning plays', async () => {
+    const u = await t.createUser({ balance: 1000 });
+    for (const [path, payload] of [
+      ['slots/spin', { bet: 10 }],
+      ['rps/play', { bet: 20, choice: 'rock' }],
+      ['gacha/pull', { count: 1 }],
+    ] as const) {
+      const res = await t.app.inject({ method: 'POST', url: `/api/games/${path}`, headers: { ...bearer(u.accessToken), 'idempotency-key': randomUUID() }, payload });
+      assert.equal(res.statusCode, 200, res.body);
+    }
+    await recordPlay(u.id, 'rps', 5, 0);
+    // The trigger-kept totals agree with a full recount for every player in this database.
+    const drift = await t.server.ctx.db.query(`
+      SELECT coalesce(t.user_id, p.user_id) AS user_id, t.net, t.plays, p.net AS want_net, p.plays AS want_plays
+        FROM leaderboard_totals t
+        FULL JOIN (SELECT user_id, sum(payout - bet) AS net, count(*) AS plays FROM plays WHERE game IN ('slots', 'rps') GROUP BY user_id) p
+          ON p.user_id = t.user_id
+       WHERE t.net IS DISTINCT FROM p.net OR t.plays IS DISTINCT FROM p.plays`);
+    assert.deepEqual(drift.rows, []);
+    const mine = await t.server.ctx.db.query('SELECT plays FROM leaderboard_totals WHERE user_id = $1', [u.id]);
+    assert.equal(mine.rows[0].plays, 3, 'slots, rps and the recorded rps play; the gacha pull is not a wager');
+
+    const plan = JSON.stringify((await t.server.ctx.db.query(`EXPLAIN (FORMAT JSON) ${ALL_TIME_SQL}`)).rows[0]);
+    assert.doesNotMatch(plan, /"Relation Name":"plays"/, 'all time must not aggregate the plays table');
+  });
+
   test('an invalid period gets 400 naming period; a token is needed', async () => {
     const u = await t.createUser();
     for (const p of ['week', '', 'DAY', 'x'.repeat(5000)]) {
@@ -101,5 +132,33 @@ describe('GET /api/leaderboard', () => {
       assert.equal(res.json().error.field, 'period');
     }
     assert.equal((await t.app.inject({ method: 'GET', url: '/api/leaderboard' })).statusCode, 401);
+  });
+});
+
+describe('migration 0006 (leaderboard totals)', () => {
+  test('backfills the totals from the plays recorded before it, then the trigger keeps them', async () => {
+    const db = await createTestDatabase({ migrate: false });
+    const c = new pg.Client({ connectionString: db.url });
+    try {
+      const migrator = new Migrator({ databaseUrl: db.url, dir: defaultMigrationsDir() });
+      await migrator.up(5);
+      await c.connect();
+      const users = await c.query<{ id: string }>("INSERT INTO users (nickname, password_hash) VALUES ('before_a', 'x'), ('before_b', 'x') RETURNING id");
+      const [a, b] = users.rows.map((r) => r.id);
+      const play = (user: string, game: string, bet: number, payout: number) =>
+        c.query(`INSERT INTO plays (user_id, game, idempotency_key, request_hash, bet, payout, response) VALUES ($1, $2, $3, 'h', $4, $5, '{}')`, [user, game, randomUUID(), bet, payout]);
+      await play(a!, 'slots', 10, 50);
+      await play(a!, 'rps', 10, 0);
+      await play(a!, 'gacha', 100, 0);
+      await play(b!, 'gacha', 100, 0);
+
+      await migrator.up();
+      await play(a!, 'slots', 10, 15);
+      const totals = await c.query('SELECT user_id, net::int, plays::int FROM leaderboard_totals ORDER BY net DESC');
+      assert.deepEqual(totals.rows, [{ user_id: a, net: 35, plays: 3 }], 'a gacha-only player has no total');
+    } finally {
+      await c.end().catch(() => undefined);
+      await db.drop();
+    }
   });
 });
