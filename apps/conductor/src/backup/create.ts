@@ -99,26 +99,57 @@ async function dumpTo(bin: string, args: string[], env: NodeJS.ProcessEnv, file:
   return hash.digest('hex');
 }
 
+interface ServerInfo {
+  num: string;
+  ver: string;
+  db: string;
+  size: string;
+  /** Tables the role cannot SELECT (the first 20): pg_dump would fail on them half-way. */
+  denied: string[];
+}
+
+/** Connects and reads, in one round trip, what the checks before the dump need. */
+async function connectAndInspect(url: string): Promise<{ c: pg.Client; info: ServerInfo }> {
+  const c = await connect(url);
+  try {
+    const r = await c.query<ServerInfo>(
+      `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver, current_database() AS db,
+              pg_database_size(current_database())::bigint AS size,
+              ARRAY(SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+                       AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20) AS denied`,
+    );
+    return { c, info: r.rows[0]! };
+  } catch (err) {
+    await c.end().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function pgDumpTool(): Promise<{ bin: string; major: number; text: string }> {
+  const bin = findTool('pg_dump');
+  return { bin, ...(await toolMajor(bin)) };
+}
+
 export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> {
   const say = i.progress ?? (() => undefined);
   const started = performance.now();
-  await ensureWritable(i.dir);
-  const pgDump = findTool('pg_dump');
-  const [toolResult, connResult] = await Promise.allSettled([toolMajor(pgDump), connect(i.databaseUrl)]);
-  if (toolResult.status === 'rejected' || connResult.status === 'rejected') {
-    if (connResult.status === 'fulfilled') await connResult.value.end().catch(() => undefined);
-    throw toolResult.status === 'rejected' ? toolResult.reason : (connResult as PromiseRejectedResult).reason;
+  // The checks before the dump are independent, so they run at once (pg_dump --version is a
+  // process start, the slowest of them); their failures are still reported in the order the
+  // checks read: the folder, pg_dump, the connection, then what the server said.
+  const [dirResult, toolResult, connResult] = await Promise.allSettled([ensureWritable(i.dir), pgDumpTool(), connectAndInspect(i.databaseUrl)]);
+  if (dirResult.status === 'rejected' || toolResult.status === 'rejected' || connResult.status === 'rejected') {
+    if (connResult.status === 'fulfilled') await connResult.value.c.end().catch(() => undefined);
+    throw [dirResult, toolResult, connResult].find((r): r is PromiseRejectedResult => r.status === 'rejected')!.reason;
   }
   const tool = toolResult.value;
-  const c = connResult.value;
+  const pgDump = tool.bin;
+  const { c, info } = connResult.value;
   const id = newBackupId();
   const file = join(i.dir, `${id}.dump`);
   const partial = `${file}.partial`;
   try {
-    const info = await c.query<{ num: string; ver: string; db: string; size: string }>(
-      `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS ver, current_database() AS db, pg_database_size(current_database())::bigint AS size`,
-    );
-    const { num, ver, db, size } = info.rows[0]!;
+    const { num, ver, db, size, denied } = info;
     const serverMajor = Math.floor(Number(num) / 10_000);
     if (tool.major < serverMajor) {
       throw new CcrError('backup_failed', `pg_dump ${tool.major} is older than the server (PostgreSQL ${ver}): pg_dump ${serverMajor} or newer is needed (Debian: apt-get install postgresql-client-${serverMajor}, or set CCR_PG_BIN)`, {
@@ -126,13 +157,8 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
       });
     }
     await checkDisk(i.dir, Number(size));
-    const denied = await c.query<{ name: string }>(
-      `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-          AND NOT has_table_privilege(c.oid, 'SELECT') ORDER BY 1 LIMIT 20`,
-    );
-    if (denied.rowCount) {
-      throw new CcrError('backup_failed', `permission denied: the role cannot read ${denied.rows.map((r) => r.name).join(', ')}; grant SELECT or back up as the owner`);
+    if (denied.length) {
+      throw new CcrError('backup_failed', `permission denied: the role cannot read ${denied.join(', ')}; grant SELECT or back up as the owner`);
     }
     say(`backing up ${db} (${Math.round(Number(size) / 1024 / 1024)} MB on disk, PostgreSQL ${ver}) to ${file}`);
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { CcrError } from '../errors.js';
 
@@ -39,11 +40,35 @@ export function runTool(bin: string, args: string[], opts: { env?: NodeJS.Proces
   });
 }
 
-export async function toolMajor(bin: string): Promise<{ major: number; text: string }> {
+async function readMajor(bin: string): Promise<{ major: number; text: string }> {
   const r = await runTool(bin, ['--version']);
   const m = /(\d+)(?:\.(\d+))?/.exec(r.stdout);
   if (r.code !== 0 || !m) throw new CcrError('backup_failed', `cannot read the version of ${bin}: ${r.stderr.trim() || r.stdout.trim()}`);
   return { major: Number(m[1]), text: r.stdout.trim() };
+}
+
+// On Debian the tools are pg_wrapper, a Perl script: each --version costs a Perl start
+// (~40 ms, far more on a loaded host). A version cannot change while its file stays the same,
+// so it is read once per process and file; a replaced file (new mtime or size) is read again,
+// and a failure is not kept.
+const majors = new Map<string, Promise<{ major: number; text: string }>>();
+
+export async function toolMajor(bin: string): Promise<{ major: number; text: string }> {
+  let key = bin;
+  try {
+    const st = await stat(bin);
+    key = `${bin}\0${st.mtimeMs}\0${st.size}`;
+  } catch {
+    // Unreadable: let the spawn report it, uncached.
+    return readMajor(bin);
+  }
+  let p = majors.get(key);
+  if (!p) {
+    p = readMajor(bin);
+    majors.set(key, p);
+    p.catch(() => majors.delete(key));
+  }
+  return p;
 }
 
 /** Connection settings for the tools: the URL without the password, which goes in PGPASSWORD. */

@@ -85,14 +85,17 @@ export async function verifyBackup(i: VerifyInput): Promise<BackupRecord> {
   if (b.status === 'pruned') throw new CcrError('usage', `backup ${i.id} was pruned; its dump is gone`);
   const started = performance.now();
   const result: VerifyResult = { ok: false, problems: [], tables: 0, rows: 0, schemaVersion: null, sanity: [] };
-  // A missing file needs no scratch database; the checksum itself is computed while the
-  // restore runs (it hides the re-read), and a mismatch fails the verification either way.
+  // A missing file needs no scratch database. The checksum re-reads the whole dump, so it runs
+  // from the start, alongside the scratch database's creation and then the restore; a mismatch
+  // fails the verification whatever the restore shows.
   if (!existsSync(b.path)) result.problems.push(`dump file ${b.path} is missing`);
   else {
+    const fileCheck = checkDumpFile(b);
+    fileCheck.catch(() => undefined);
     const scratch = await createScratch(i.serverUrl, 'ccr_verify');
     say(`restoring ${b.id} into scratch database ${scratch.name} (pg_restore -j ${i.config.jobs})`);
     try {
-      const [fileProblems, restored] = await Promise.allSettled([checkDumpFile(b), pgRestore(b.path, scratch.url, { jobs: i.config.jobs, noOwner: true })]);
+      const [fileProblems, restored] = await Promise.allSettled([fileCheck, pgRestore(b.path, scratch.url, { jobs: i.config.jobs, noOwner: true })]);
       if (fileProblems.status === 'rejected') throw fileProblems.reason;
       result.problems.push(...fileProblems.value);
       // A dump that is not the one written proves nothing, whatever its restore looks like.
