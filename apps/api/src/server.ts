@@ -17,6 +17,8 @@ export interface ApiServer {
   app: FastifyInstance;
   ctx: AppContext;
   relay: OutboxRelay;
+  /** The process entry point reports crashes outside any request through it (ops/process-errors.ts). */
+  reporter: ErrorReporter;
   /** Listens on HOST:PORT and starts the relay; resolves to the base URL. */
   listen(): Promise<string>;
   /** Graceful: readiness 503, in-flight requests finish, relay flushes, pools close. */
@@ -92,6 +94,7 @@ export async function createApiServer(config: Config, opts: CreateServerOptions 
     app,
     ctx,
     relay,
+    reporter,
     async listen() {
       await app.listen({ host: config.HOST, port: config.PORT });
       relay!.start();

@@ -1,59 +1,27 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { ErrorEvent } from '@sentry/node';
+import { scrubText } from '../src/ops/logger.js';
 import { scrubEvent } from '../src/ops/sentry.js';
+import { startSentryIngest, type SentryIngest } from './support/sentry-ingest.js';
 import { bearer, createTestApp, type TestApp } from './support/test-app.js';
 
-// A local HTTP listener stands in for sentry.io: the real SDK sends real envelopes to it.
-
-interface Envelope {
-  url: string;
-  headers: IncomingHttpHeaders;
-  raw: string;
-  items: Array<{ header: { type: string }; payload: Record<string, unknown> }>;
-}
-
-function parseEnvelope(raw: string): Envelope['items'] {
-  const lines = raw.split('\n').filter(Boolean);
-  const items: Envelope['items'] = [];
-  for (let i = 1; i + 1 < lines.length; i += 2) {
-    items.push({ header: JSON.parse(lines[i]!) as { type: string }, payload: JSON.parse(lines[i + 1]!) as Record<string, unknown> });
-  }
-  return items;
-}
-
 describe('Sentry error reporting', () => {
-  let ingest: Server;
-  let port: number;
-  const envelopes: Envelope[] = [];
+  let ingest: SentryIngest;
   let t: TestApp;
 
   before(async () => {
-    ingest = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        let body = Buffer.concat(chunks);
-        if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
-        const raw = body.toString('utf8');
-        envelopes.push({ url: req.url ?? '', headers: req.headers, raw, items: parseEnvelope(raw) });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      });
-    });
-    await new Promise<void>((r) => ingest.listen(0, '127.0.0.1', r));
-    port = (ingest.address() as { port: number }).port;
+    ingest = await startSentryIngest();
     t = await createTestApp({
-      env: { SENTRY_DSN: `http://publickey@127.0.0.1:${port}/1`, APP_ENV: 'staging', APP_VERSION: '3.1.4-rc.1', APP_COMMIT: 'c0ffee1' },
+      env: { SENTRY_DSN: ingest.dsn, APP_ENV: 'staging', APP_VERSION: '3.1.4-rc.1', APP_COMMIT: 'c0ffee1' },
     });
   });
   after(async () => {
     await t.close();
-    await new Promise<void>((r) => ingest.close(() => r()));
+    await ingest.close();
   });
 
-  const events = () => envelopes.flatMap((e) => e.items.filter((i) => i.header.type === 'event').map((i) => ({ envelope: e, event: i.payload })));
+  const events = () => ingest.events();
 
   test('a 5xx reaches Sentry with environment, release and request id, without credentials or the body', async () => {
     const user = await t.createUser();
@@ -116,5 +84,23 @@ describe('Sentry error reporting', () => {
     const out = scrubEvent(event);
     assert.deepEqual(out.request, { url: 'https://cc.example/api/auth/login', method: 'POST', headers: { 'user-agent': 'ua' } });
     assert.deepEqual(out.user, { id: 'u1' });
+  });
+
+  test('scrubEvent removes passwords quoted in exception messages', () => {
+    const event = {
+      type: undefined,
+      message: 'failed: redis://:r3dis-pass@cache:6379/0',
+      exception: { values: [{ type: 'Error', value: 'connect ECONNREFUSED postgres://cc:pg-pass@db:5432/cc?sslmode=require' }] },
+    } as unknown as ErrorEvent;
+    const out = scrubEvent(event);
+    assert.equal(out.exception!.values![0]!.value, 'connect ECONNREFUSED postgres://cc:[redacted]@db:5432/cc?sslmode=require');
+    assert.equal(out.message, 'failed: redis://:[redacted]@cache:6379/0');
+  });
+
+  test('scrubText keeps what carries no credential', () => {
+    for (const text of ['plain message', 'see https://cc.example/docs#a:b', 'http://user@host/ has no password', 'at file:///app/server.js:10:5', 'time 12:30@noon']) {
+      assert.equal(scrubText(text), text);
+    }
+    assert.equal(scrubText('GET /api/x?token=abc&y=1'), 'GET /api/x?token=[redacted]&y=1');
   });
 });

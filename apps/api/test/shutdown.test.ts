@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { AccessTokens } from '../src/auth/access-token.js';
+import { startApi, waitFor } from './support/api-process.js';
 import { startKafkaMock, type KafkaMock } from './support/kafka-mock.js';
 import { TEST_JWT_SECRET } from './support/test-app.js';
 import { createTestDatabase, type TestDatabase } from './support/test-db.js';
@@ -11,64 +12,6 @@ import { createTestDatabase, type TestDatabase } from './support/test-db.js';
 // The real process (`npm run start:api`'s entry point) gets a real SIGTERM. The slow in-flight
 // request is real too: a second connection holds a lock on the outbox table, so the INSERT
 // behind POST /api/actions waits until the test lets it go.
-
-const ROOT = new URL('../../../', import.meta.url).pathname;
-// node --import tsx, not the tsx CLI: the CLI relays SIGTERM and SIGKILLs the child if it does
-// not acknowledge within 30 ms, which a loaded machine turns into a spurious exit 143.
-const NODE_ARGS = ['--import', 'tsx'];
-
-interface Api {
-  child: ChildProcess;
-  url: string;
-  logs: Array<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; at: number }>;
-}
-
-async function startApi(env: Record<string, string>): Promise<Api> {
-  const child = spawn(process.execPath, [...NODE_ARGS, `${ROOT}apps/api/src/bin/start-api.ts`], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', APP_ENV: 'development', JWT_SECRET: TEST_JWT_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
-  const url = await new Promise<string>((resolve, reject) => {
-    let partial = '';
-    const timer = setTimeout(() => reject(new Error(`API did not start within 30 s:\n${stderr}`)), 30_000);
-    child.stdout!.on('data', (c: Buffer) => {
-      partial += c.toString();
-      const lines = partial.split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          logs.push(entry);
-          if (entry['msg'] === 'cc-api listening') {
-            clearTimeout(timer);
-            resolve(String(entry['url']));
-          }
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`API exited with ${code} before listening:\n${stderr}`));
-    });
-  });
-  return { child, url, logs, exited };
-}
-
-async function waitFor(pred: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('graceful shutdown on SIGTERM', () => {
   let db: TestDatabase;

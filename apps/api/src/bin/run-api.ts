@@ -1,10 +1,15 @@
 import { ConfigError } from '../errors.js';
 import { loadConfig, type Config } from '../config/index.js';
+import { installProcessErrorHandlers } from '../ops/process-errors.js';
 import { createApiServer } from '../server.js';
+
+/** Time a crash report gets to leave before the process exits anyway. */
+const FATAL_FLUSH_TIMEOUT_MS = 2000;
 
 /**
  * Starts the API in the foreground and shuts it down gracefully on SIGTERM/SIGINT, bounded by
- * SHUTDOWN_TIMEOUT_MS. Shared by `npm run start:api` and the embedded `npm start`.
+ * SHUTDOWN_TIMEOUT_MS; an uncaught exception or unhandled rejection is reported and exits 1.
+ * Shared by `npm run start:api` and the embedded `npm start`.
  */
 export async function runApi(env: NodeJS.ProcessEnv = process.env, onListening?: (url: string, config: Config) => void): Promise<void> {
   let config: Config;
@@ -22,6 +27,8 @@ export async function runApi(env: NodeJS.ProcessEnv = process.env, onListening?:
     process.exit(78);
   }
   const server = await createApiServer(config);
+  // Before listen(): the relay loop and its timers start there.
+  installProcessErrorHandlers({ reporter: server.reporter, logger: server.ctx.logger, flushTimeoutMs: FATAL_FLUSH_TIMEOUT_MS });
   const url = await server.listen();
   server.ctx.logger.info({ url, env: config.APP_ENV }, 'cc-api listening');
   onListening?.(url, config);

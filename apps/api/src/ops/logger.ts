@@ -36,3 +36,12 @@ export function createLogger(opts: { level: string; destination?: NodeJS.Writabl
 export function scrubUrl(url: string): string {
   return url.replace(/([?&](?:token|refreshToken|access_token)=)[^&]*/gi, '$1[redacted]');
 }
+
+/**
+ * Strips credentials from free text such as an error message or stack, where a driver may
+ * have quoted a connection string: passwords in URLs (scheme://user:password@host) and token
+ * query parameters.
+ */
+export function scrubText(text: string): string {
+  return scrubUrl(text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi, '$1[redacted]@'));
+}

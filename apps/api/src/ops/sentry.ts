@@ -9,9 +9,15 @@ import {
   type ErrorEvent,
 } from '@sentry/node';
 import type { Config } from '../config/index.js';
+import { scrubText } from './logger.js';
+
+export interface CaptureOptions {
+  /** The process is about to die of it: an uncaught exception or unhandled rejection. */
+  fatal?: 'uncaughtException' | 'unhandledRejection';
+}
 
 export interface ErrorReporter {
-  capture(err: unknown, context?: Record<string, unknown>): void;
+  capture(err: unknown, context?: Record<string, unknown>, opts?: CaptureOptions): void;
   /** Waits up to timeoutMs for queued reports to be sent. */
   flush(timeoutMs: number): Promise<void>;
   /** Flushes, then releases the client's process listeners; nothing is reported afterwards. */
@@ -22,9 +28,14 @@ const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'x-cc-p
 
 /**
  * Removes what may carry credentials or personal data before an event leaves the process:
- * request bodies (passwords, refresh tokens), cookies, auth headers and query strings.
+ * request bodies (passwords, refresh tokens), cookies, auth headers and query strings, and
+ * passwords quoted in error messages (a connection string in a driver's error).
  */
 export function scrubEvent(event: ErrorEvent): ErrorEvent {
+  for (const ex of event.exception?.values ?? []) {
+    if (ex.value) ex.value = scrubText(ex.value);
+  }
+  if (event.message) event.message = scrubText(event.message);
   const req = event.request;
   if (req) {
     delete req.data;
@@ -68,16 +79,18 @@ export function initErrorReporter(config: Config): ErrorReporter {
 
   let closed = false;
   return {
-    capture(err, context = {}) {
+    capture(err, context = {}, opts = {}) {
       if (closed) return;
       const s = scope.clone();
+      if (opts.fatal) s.setLevel('fatal');
       for (const [key, value] of Object.entries(context)) {
         if (value === undefined || value === null) continue;
         // Short scalar context (request id, route, method) becomes searchable tags.
         if (typeof value === 'string' && value.length <= 200) s.setTag(key, value);
         else s.setExtra(key, value);
       }
-      s.captureException(err);
+      // handled: false marks it as a crash in Sentry, as its own global handlers would.
+      s.captureException(err, opts.fatal ? { mechanism: { type: opts.fatal === 'uncaughtException' ? 'onuncaughtexception' : 'onunhandledrejection', handled: false } } : undefined);
     },
     async flush(timeoutMs) {
       await client.flush(timeoutMs);
