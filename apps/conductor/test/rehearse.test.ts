@@ -3,18 +3,22 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadMigrationFiles } from '@cc/pg-migrate';
 import pg from 'pg';
 import { createBackup, verifyBackup } from '../src/backup/index.js';
 import { rehearse, type OldVersionSmoke, type RehearseInput } from '../src/schema/rehearse.js';
 import { API_MIGRATIONS, scratchStore, seededAppDatabase } from './support/backup-seed.js';
 import { ADMIN_URL } from './support/scratch-db.js';
 
-// The API's real migrations plus one new migration of the release being rehearsed.
+// The API's real migrations plus one new migration of the release being rehearsed, numbered
+// after the API's last one (which grows with the API).
+const NEXT = loadMigrationFiles(API_MIGRATIONS).at(-1)!.version + 1;
+const next = (name: string) => `${String(NEXT).padStart(4, '0')}_${name}`;
 function releaseMigrations(name: string, up: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ccr-rehearse-'));
   cpSync(API_MIGRATIONS, dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.up.sql`), up);
-  writeFileSync(join(dir, `${name}.down.sql`), '-- cc:irreversible\n');
+  writeFileSync(join(dir, `${next(name)}.up.sql`), up);
+  writeFileSync(join(dir, `${next(name)}.down.sql`), '-- cc:irreversible\n');
   return dir;
 }
 
@@ -55,7 +59,7 @@ describe('migration rehearsal on a restored backup', () => {
     try {
       const r = await rehearse({
         ...base,
-        migrationsDir: releaseMigrations('0006_ledger_note', 'ALTER TABLE ledger_entries ADD COLUMN note text;\n'),
+        migrationsDir: releaseMigrations('ledger_note', 'ALTER TABLE ledger_entries ADD COLUMN note text;\n'),
         async beforeMigrate(url) {
           holder = new pg.Client({ connectionString: url });
           holder.on('error', () => undefined); // the scratch drop ends this session
@@ -66,7 +70,7 @@ describe('migration rehearsal on a restored backup', () => {
       });
       assert.equal(r.ok, false);
       assert.equal(r.failure?.code, 'migration_lock_timeout');
-      assert.equal(r.failure?.migration, '0006_ledger_note');
+      assert.equal(r.failure?.migration, next('ledger_note'));
       assert.match(r.failure?.message ?? '', /lock_timeout \(300 ms\) after 2 attempt\(s\)/);
       assert.deepEqual(r.migrations, []);
       scratch = r.scratch;
@@ -82,15 +86,15 @@ describe('migration rehearsal on a restored backup', () => {
   });
 
   test('times each migration; the old version still writes on an expand-only schema', async () => {
-    const r = await rehearse({ ...base, migrationsDir: releaseMigrations('0006_ledger_note', 'ALTER TABLE ledger_entries ADD COLUMN note text;\n'), oldVersionSmoke: oldVersionWrites });
+    const r = await rehearse({ ...base, migrationsDir: releaseMigrations('ledger_note', 'ALTER TABLE ledger_entries ADD COLUMN note text;\n'), oldVersionSmoke: oldVersionWrites });
     assert.equal(r.ok, true, JSON.stringify(r));
-    assert.deepEqual(r.migrations.map((m) => [m.version, m.name, m.attempts]), [[6, 'ledger_note', 1]]);
+    assert.deepEqual(r.migrations.map((m) => [m.version, m.name, m.attempts]), [[NEXT, 'ledger_note', 1]]);
     assert.ok(r.migrations[0]!.durationMs >= 0);
     assert.equal(r.expandContract, 'compatible');
   });
 
   test('a contract change the old version cannot live with makes the release incompatible with canary', async () => {
-    const r = await rehearse({ ...base, migrationsDir: releaseMigrations('0006_ledger_source', `ALTER TABLE ledger_entries ADD COLUMN source text NOT NULL DEFAULT 'legacy';\nALTER TABLE ledger_entries ALTER COLUMN source DROP DEFAULT;\n`), oldVersionSmoke: oldVersionWrites });
+    const r = await rehearse({ ...base, migrationsDir: releaseMigrations('ledger_source', `ALTER TABLE ledger_entries ADD COLUMN source text NOT NULL DEFAULT 'legacy';\nALTER TABLE ledger_entries ALTER COLUMN source DROP DEFAULT;\n`), oldVersionSmoke: oldVersionWrites });
     assert.equal(r.failure, null);
     assert.equal(r.expandContract, 'incompatible');
     assert.equal(r.ok, false);
