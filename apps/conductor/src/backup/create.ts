@@ -148,6 +148,7 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
   const id = newBackupId();
   const file = join(i.dir, `${id}.dump`);
   const partial = `${file}.partial`;
+  let closing: Promise<void> | null = null;
   try {
     const { num, ver, db, size, denied } = info;
     const serverMajor = Math.floor(Number(num) / 10_000);
@@ -168,6 +169,8 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
     // The counts run while pg_dump works; both read the exported snapshot.
     const [sha, counts, version] = await Promise.all([dumpTo(pgDump, args, conn.env, partial), tableCounts(c), schemaVersion(c)]);
     await c.query('COMMIT');
+    // The source is done with; its session ends while the files and the record are written.
+    closing = c.end().catch(() => undefined);
     const bytes = (await stat(partial)).size;
     await rename(partial, file);
     await writeFile(`${file}.sha256`, `${sha}  ${basename(file)}\n`);
@@ -182,6 +185,6 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
     await rm(partial, { force: true }).catch(() => undefined);
     throw err;
   } finally {
-    await c.end().catch(() => undefined);
+    await (closing ?? c.end().catch(() => undefined));
   }
 }

@@ -44,29 +44,31 @@ export function compareCounts(source: Record<string, number>, restored: Record<s
   return problems;
 }
 
-async function compareRestored(url: string, b: BackupRecord, sanityQueries: BackupConfig['sanityQueries'], result: VerifyResult): Promise<void> {
+/** A session on the scratch database, opened while pg_restore runs so the comparison does not wait for it. */
+async function connectScratch(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url, application_name: 'ccr-verify' });
+  c.on('error', () => undefined);
   await c.connect();
-  try {
-    const counts = await tableCounts(c);
-    result.tables = Object.keys(counts).length;
-    result.rows = Object.values(counts).reduce((a, n) => a + n, 0);
-    result.problems.push(...compareCounts(b.tableCounts, counts));
-    result.schemaVersion = await schemaVersion(c);
-    if (result.schemaVersion !== b.schemaVersion) result.problems.push(`schema version ${result.schemaVersion} restored, ${b.schemaVersion} in the source`);
-    for (const q of sanityQueries) {
-      try {
-        const r = await c.query({ text: q.sql, rowMode: 'array' });
-        const first = (r.rows[0] as unknown[] | undefined)?.[0];
-        result.sanity.push(first === true ? { name: q.name, ok: true } : { name: q.name, ok: false, error: `returned ${JSON.stringify(first ?? null)}, expected true` });
-      } catch (err) {
-        result.sanity.push({ name: q.name, ok: false, error: errorMessage(err) });
-      }
+  return c;
+}
+
+async function compareRestored(c: pg.Client, b: BackupRecord, sanityQueries: BackupConfig['sanityQueries'], result: VerifyResult): Promise<void> {
+  const counts = await tableCounts(c);
+  result.tables = Object.keys(counts).length;
+  result.rows = Object.values(counts).reduce((a, n) => a + n, 0);
+  result.problems.push(...compareCounts(b.tableCounts, counts));
+  result.schemaVersion = await schemaVersion(c);
+  if (result.schemaVersion !== b.schemaVersion) result.problems.push(`schema version ${result.schemaVersion} restored, ${b.schemaVersion} in the source`);
+  for (const q of sanityQueries) {
+    try {
+      const r = await c.query({ text: q.sql, rowMode: 'array' });
+      const first = (r.rows[0] as unknown[] | undefined)?.[0];
+      result.sanity.push(first === true ? { name: q.name, ok: true } : { name: q.name, ok: false, error: `returned ${JSON.stringify(first ?? null)}, expected true` });
+    } catch (err) {
+      result.sanity.push({ name: q.name, ok: false, error: errorMessage(err) });
     }
-    for (const s of result.sanity) if (!s.ok) result.problems.push(`sanity query ${s.name} failed: ${s.error ?? ''}`);
-  } finally {
-    await c.end().catch(() => undefined);
   }
+  for (const s of result.sanity) if (!s.ok) result.problems.push(`sanity query ${s.name} failed: ${s.error ?? ''}`);
 }
 
 export interface VerifyInput {
@@ -94,6 +96,8 @@ export async function verifyBackup(i: VerifyInput): Promise<BackupRecord> {
     fileCheck.catch(() => undefined);
     const scratch = await createScratch(i.serverUrl, 'ccr_verify');
     say(`restoring ${b.id} into scratch database ${scratch.name} (pg_restore -j ${i.config.jobs})`);
+    const session = connectScratch(scratch.url);
+    session.catch(() => undefined);
     try {
       const [fileProblems, restored] = await Promise.allSettled([fileCheck, pgRestore(b.path, scratch.url, { jobs: i.config.jobs, noOwner: true })]);
       if (fileProblems.status === 'rejected') throw fileProblems.reason;
@@ -101,11 +105,13 @@ export async function verifyBackup(i: VerifyInput): Promise<BackupRecord> {
       // A dump that is not the one written proves nothing, whatever its restore looks like.
       if (result.problems.length === 0) {
         if (restored.status === 'rejected') throw restored.reason;
-        await compareRestored(scratch.url, b, i.config.sanityQueries, result);
+        await compareRestored(await session, b, i.config.sanityQueries, result);
       }
     } catch (err) {
       result.problems.push(errorMessage(err));
     } finally {
+      // Closed before the drop, which would otherwise wait for this session to go.
+      await session.then((c) => c.end()).catch(() => undefined);
       await scratch.drop().catch((err: Error) => say(`warning: could not drop ${scratch.name}: ${err.message}`));
     }
   }
