@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -145,6 +145,18 @@ describe('backups against real PostgreSQL', () => {
       process.env['PATH'] = saved.PATH;
       if (saved.CCR_PG_BIN) process.env['CCR_PG_BIN'] = saved.CCR_PG_BIN;
     }
+  });
+
+  test('a backup whose record cannot be written leaves no dump or checksum file behind', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'ccr-bk-norecord-'));
+    const failingStore = {
+      query: ((sql: string, params?: unknown[]) =>
+        /INSERT INTO backups/.test(sql) ? Promise.reject(new Error('the store went away')) : store.pool.query(sql, params)) as unknown as pg.Pool['query'],
+    };
+    await assert.rejects(createBackup({ store: failingStore, env: 'test', databaseUrl: app.url, dir: own }), /the store went away/);
+    assert.deepEqual(readdirSync(own), []);
+    const ok = await createBackup({ store: store.pool, env: 'test', databaseUrl: app.url, dir: own });
+    assert.deepEqual(readdirSync(own).sort(), [basename(ok.path), `${basename(ok.path)}.sha256`], 'only the published files: no .partial or .tmp');
   });
 
   test('clear errors: too little disk (checked up front from the database size), permission denied', async () => {

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, stat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { CcrError } from '../errors.js';
 import { explainToolFailure, findTool, toolConnection, toolMajor } from './pg-tools.js';
+import { publishDurably, writeDurably } from './durable.js';
 import { insertBackup, type BackupRecord } from './records.js';
 import { schemaVersion, tableCounts } from './table-counts.js';
 
@@ -148,6 +149,7 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
   const id = newBackupId();
   const file = join(i.dir, `${id}.dump`);
   const partial = `${file}.partial`;
+  let published = false;
   let closing: Promise<void> | null = null;
   try {
     const { num, ver, db, size, denied } = info;
@@ -172,8 +174,9 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
     // The source is done with; its session ends while the files and the record are written.
     closing = c.end().catch(() => undefined);
     const bytes = (await stat(partial)).size;
-    await rename(partial, file);
-    await writeFile(`${file}.sha256`, `${sha}  ${basename(file)}\n`);
+    await publishDurably(partial, file);
+    published = true;
+    await writeDurably(`${file}.sha256`, `${sha}  ${basename(file)}\n`);
     const durationMs = Math.round(performance.now() - started);
     const rec = await insertBackup(i.store, {
       id, env: i.env, releaseId: i.releaseId ?? null, appVersion: i.appVersion ?? null, database: db, serverVersion: ver,
@@ -182,7 +185,9 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
     say(`backup ${id}: ${Object.keys(counts).length} tables, ${Object.values(counts).reduce((a, b) => a + b, 0)} rows, schema ${version}, ${Math.round(bytes / 1024)} KiB in ${durationMs} ms`);
     return rec;
   } catch (err) {
-    await rm(partial, { force: true }).catch(() => undefined);
+    // nothing unrecorded stays behind: a dump without its record is one nobody would prune
+    const leftovers = published ? [file, `${file}.sha256`, `${file}.sha256.tmp`] : [partial];
+    await Promise.all(leftovers.map((f) => rm(f, { force: true }).catch(() => undefined)));
     throw err;
   } finally {
     await (closing ?? c.end().catch(() => undefined));
