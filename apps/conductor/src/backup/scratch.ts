@@ -25,7 +25,9 @@ async function admin<T>(serverUrl: string, fn: (c: pg.Client) => Promise<T>): Pr
 
 export async function createScratch(serverUrl: string, prefix: string): Promise<Scratch> {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name}`)).catch((err: { code?: string; message: string }) => {
+  // template0, as pg_restore's documentation advises: objects someone added to template1 would
+  // collide with the dump's own and fail or skew the verification
+  await admin(serverUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE template0`)).catch((err: { code?: string; message: string }) => {
     const perm = err.code === '42501';
     throw new CcrError('backup_failed', `${perm ? 'permission denied: the role needs CREATEDB to restore into a scratch database' : 'cannot create a scratch database'}: ${err.message}`, { cause: err });
   });
