@@ -22,7 +22,7 @@ function environOf(pid) {
 }
 
 /** Runs `ccr down` for every CCR_HOME still served by a process of this run; returns those homes. */
-export function reapLeftovers(runId, root) {
+export function reapLeftovers(runId, root, log = (line) => console.error(line)) {
   const homes = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -32,7 +32,7 @@ export function reapLeftovers(runId, root) {
   }
   for (const [home, env] of homes) {
     const r = spawnSync(process.execPath, [join(root, 'apps/conductor/bin/ccr.mjs'), 'down'], { env, cwd: root, encoding: 'utf8', timeout: 120_000 });
-    console.error(`reaped a runtime a test left running (CCR_HOME ${home}): ccr down exited ${r.status ?? r.signal}`);
+    log(`reaped a runtime a test left running (CCR_HOME ${home}): ccr down exited ${r.status ?? r.signal}`);
   }
   return [...homes.keys()];
 }

@@ -19,9 +19,12 @@ test('the runner finds processes of its run that serve a CCR_HOME and runs ccr d
   const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { env: { ...env, CC_TEST_RUN: 'another-run' }, stdio: 'ignore' });
   try {
     await new Promise((r) => setTimeout(r, 200));
-    const reaped = reapLeftovers(runId, ROOT) as string[];
+    const said: string[] = [];
+    const reaped = reapLeftovers(runId, ROOT, (l: string) => said.push(l)) as string[];
     assert.deepEqual(reaped, [home]);
-    assert.deepEqual(reapLeftovers('no-such-run', ROOT), []);
+    assert.equal(said.length, 1);
+    assert.match(said[0]!, new RegExp(`CCR_HOME ${home}\\): ccr down exited 0`));
+    assert.deepEqual(reapLeftovers('no-such-run', ROOT, () => undefined), []);
   } finally {
     for (const p of [...mine, other]) p.kill('SIGKILL');
   }
