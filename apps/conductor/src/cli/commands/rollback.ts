@@ -49,7 +49,7 @@ Example:
             await schema.apply();
             await services.onPromoted?.(to);
             await reapScaleDowns(o.store, o.envName, target, currentActor()).catch(() => undefined);
-            emit(opts, { env: o.envName, to: r.to, from: r.from, warm: r.warm, switchMs: r.switchMs, stoppedFrom: r.stoppedFrom, split: r.view.split }, () =>
+            emit(opts, { env: o.envName, to: r.to, from: r.from, warm: r.warm, switchMs: r.switchMs, stoppedFrom: r.stoppedFrom, split: r.view.split, schema: { action: schema.plan?.action ?? 'none', reason: schema.plan?.reason ?? null } }, () =>
               `rolled back ${o.envName} from ${r.from ?? '?'} to ${r.to} in ${r.switchMs} ms (${r.warm ? 'warm: one router switch' : 'started it first'})${r.stoppedFrom ? `; stopped ${r.stoppedFrom} instance(s) of ${r.from}` : ''}`);
           } finally {
             await lock.release().catch(() => undefined);
