@@ -7,7 +7,7 @@ import { routerMaintenanceToggleSchema, routerPutStateSchema } from '@cc/contrac
 import type { TokenCheck } from './auth.js';
 import { RouterError, isRouterError } from './errors.js';
 import type { RouterLogger } from './options.js';
-import type { Router } from './router.js';
+import type { Router } from './router-api.js';
 import { checkMeaning, fromZod } from './state-validation.js';
 import { z } from 'zod';
 

@@ -1,6 +1,6 @@
 // Public surface of @cc/router: the programmatic router and the state types it consumes.
 export { createRouter } from './router.js';
-export type { Router } from './router.js';
+export type { Router } from './router-api.js';
 export type { RouterOptions, HealthCheckOptions, RouterLogger } from './options.js';
 export { RouterError, isRouterError } from './errors.js';
 export type { RouterErrorCode } from './errors.js';

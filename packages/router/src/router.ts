@@ -3,47 +3,19 @@
 // applied by swapping one RouteTable reference.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type {
-  RouterMaintenanceToggle,
-  RouterMetricsSnapshot,
-  RouterState,
-  RouterStateDocument,
-  RouterStateInput,
-  RouterTargetStatus,
-} from '@cc/contracts';
+import type { RouterState, RouterStateDocument, RouterStateInput } from '@cc/contracts';
 import { createAdminHandler } from './admin-server.js';
 import { TokenCheck } from './auth.js';
 import { RouterError } from './errors.js';
 import { HealthChecker } from './health-checker.js';
 import { RouterMetrics } from './metrics.js';
+import type { Router } from './router-api.js';
 import type { RouterOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import { ProxyHandler } from './proxy-handler.js';
 import { parseRouterState } from './state-validation.js';
 import { StateStore } from './state-store.js';
 import { TargetPool } from './target-pool.js';
-
-export interface Router {
-  /** Binds both servers; resolves with the actual ports (useful with port 0). */
-  listen(): Promise<{ port: number; adminPort: number }>;
-  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), closes pools. */
-  close(graceMs?: number): Promise<void>;
-  getState(): RouterStateDocument;
-  /**
-   * Validates, persists and applies a whole new state. With `expectedVersion`, fails with
-   * RouterError('version_conflict') when the state changed since that version was read.
-   */
-  setState(state: RouterStateInput | RouterState, expectedVersion?: number): Promise<RouterStateDocument>;
-  setMaintenance(toggle: RouterMaintenanceToggle, expectedVersion?: number): Promise<RouterStateDocument>;
-  metrics(): RouterMetricsSnapshot;
-  prometheus(): Promise<{ contentType: string; body: string }>;
-  /** Removed targets still draining, by id (for tests and status). */
-  drainingTargets(): string[];
-  /** Every known target with its live health, ejection, in-flight and drain facts. */
-  targets(): RouterTargetStatus[];
-  readonly port: number;
-  readonly adminPort: number;
-}
 
 const EMPTY_STATE: RouterStateInput = { services: { api: { targets: [] }, web: { targets: [] } } };
 
