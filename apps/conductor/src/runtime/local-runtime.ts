@@ -1,30 +1,18 @@
-import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RouterTarget } from '@cc/contracts';
-import { buildArtifact } from '../artifacts/build.js';
-import { loadArtifact, type Artifact } from '../artifacts/store.js';
+import { loadArtifact } from '../artifacts/store.js';
 import { CcrError, errorMessage } from '../errors.js';
 import type { CcPaths } from '../paths.js';
 import { commandLine, isAlive, terminate } from '../supervisor/process-control.js';
 import { Supervisor, type SupervisorEvent } from '../supervisor/supervisor.js';
 import type { InstanceInfo } from '../supervisor/types.js';
 import { startControlServer, type ControlServer } from './control-server.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { instanceEnv } from './instance-env.js';
-import { migrateUp } from './migrate.js';
 import { RouterAdminClient } from './router-client.js';
 import { adoptRouter, startRouter, type RouterProcessInfo } from './router-process.js';
-import {
-  clearRuntime,
-  databaseUrlFile,
-  displayUrl,
-  readActiveVersion,
-  readRuntime,
-  supervisorStateFile,
-  writeActiveVersion,
-  writeRuntime,
-  type RuntimeRecord,
-} from './runtime-state.js';
+import { databaseRecord, startDatabase, type RuntimeDatabase } from './runtime-database.js';
+import { prepareRelease } from './runtime-release.js';
+import { clearRuntime, readRuntime, supervisorStateFile, writeActiveVersion, writeRuntime, type RuntimeRecord } from './runtime-state.js';
 import { ensureSecret, secretFile } from './secrets.js';
 import { buildStatus, type RuntimeStatus } from './status.js';
 
@@ -51,8 +39,15 @@ export interface UpOptions {
   graceMs?: number;
 }
 
+interface RuntimeSecrets {
+  jwt: string;
+  routerAdmin: string;
+  control: string;
+}
+
 export class LocalRuntime {
   private shuttingDown: Promise<void> | null = null;
+  private control: ControlServer | null = null;
   private resolveDone!: () => void;
   /** Resolves once shutdown() has stopped everything. */
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
@@ -62,116 +57,42 @@ export class LocalRuntime {
     readonly record: RuntimeRecord,
     readonly supervisor: Supervisor,
     private readonly routerClient: RouterAdminClient,
-    private readonly control: ControlServer,
-    private readonly db: EmbeddedPostgres | null,
+    private readonly db: RuntimeDatabase,
   ) {}
 
+  /** Starts each part in dependency order; a failure stops what was started, newest first. */
   static async start(opts: UpOptions): Promise<LocalRuntime> {
     const { paths, onProgress } = opts;
-    const existing = readRuntime(paths);
-    if (existing && existing.pid !== process.pid && isAlive(existing.pid) && (commandLine(existing.pid) ?? 'ccr').includes('ccr')) {
-      throw new CcrError('lock_held', `a runtime is already running (pid ${existing.pid}); see \`npx ccr status\`, or stop it with \`npx ccr down\``);
-    }
-    const record: RuntimeRecord = {
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      environment: 'local',
-      controlUrl: null,
-      router: existing?.router ?? null,
-      database: { mode: opts.env['DATABASE_URL'] ? 'external' : 'embedded', pid: null, display: '' },
-      activeVersion: null,
-      phase: 'starting',
-    };
+    const previous = claimRuntime(paths);
+    const record = startingRecord(opts.env, previous);
     writeRuntime(paths, record);
-    const jwtSecret = ensureSecret(paths.secrets, 'jwt-secret');
-    const adminToken = ensureSecret(paths.secrets, 'router-admin-token');
-    ensureSecret(paths.secrets, 'router-pin-token');
-    const controlToken = ensureSecret(paths.runtime, 'control-token');
-
-    let db: EmbeddedPostgres | null = null;
-    let supervisor: Supervisor | null = null;
-    let router: RouterProcessInfo | null = null;
-    let control: ControlServer | null = null;
+    const secrets = runtimeSecrets(paths);
+    const started: Array<() => Promise<unknown>> = [];
     try {
-      let databaseUrl = opts.env['DATABASE_URL'];
-      if (!databaseUrl) {
-        onProgress(`starting embedded PostgreSQL 15 (data in ${paths.pg})`);
-        db = await startEmbeddedPostgres(paths.pg, join(paths.logs, 'postgres.log'));
-        databaseUrl = db.url;
-        record.database.pid = db.pid;
-      }
-      record.database.display = displayUrl(databaseUrl);
+      const db = await startDatabase(paths, opts.env, onProgress);
+      started.push(() => db.stop());
+      record.database = databaseRecord(db);
       writeRuntime(paths, record);
-      // For `npm run admin` and psql: the URL carries a password, so it goes to a 0600 file
-      // and is never printed.
-      writeFileSync(databaseUrlFile(paths), `${databaseUrl}\n`, { mode: 0o600 });
 
-      const artifact = await resolveArtifact(opts);
+      const artifact = await prepareRelease(paths, opts.version, db.url, onProgress);
       record.activeVersion = artifact.version;
-      writeActiveVersion(paths, artifact.version);
 
-      onProgress(`migrating the database with ${artifact.version}'s migrations`);
-      const { applied } = await migrateUp(artifact, databaseUrl);
-      onProgress(applied ? `applied ${applied} migration(s)` : 'schema already up to date');
+      const supervisor = await startInstances(opts, artifact.version, db.url, secrets.jwt);
+      started.push(() => supervisor.stopAll());
 
-      const url = databaseUrl;
-      supervisor = new Supervisor({
-        stateFile: supervisorStateFile(paths),
-        logsDir: paths.logs,
-        artifactsDir: paths.artifacts,
-        envFor: (a, port) => instanceEnv({ databaseUrl: url, jwtSecret, appEnv: opts.env['APP_ENV'] ?? 'development', parentEnv: opts.env }, a, port),
-        ...(opts.graceMs ? { graceMs: opts.graceMs } : {}),
-        ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
-      });
-      const recovered = await supervisor.recover();
-      if (recovered.adopted.length) onProgress(`adopted ${recovered.adopted.length} running instance(s): ${recovered.adopted.join(', ')}`);
-      const have = supervisor.snapshot().filter((i) => i.version === artifact.version).length;
-      if (have < opts.instances) {
-        await supervisor.start(artifact.version, opts.instances - have);
-      }
-
-      router = await adoptRouter(existing?.router, adminToken);
-      if (router) onProgress(`adopted the running router (pid ${router.pid})`);
-      else {
-        onProgress(`starting the router on ${opts.host}:${opts.port}`);
-        router = await startRouter({
-          host: opts.host,
-          port: opts.port,
-          adminPort: opts.adminPort,
-          stateFile: join(paths.router, 'state.json'),
-          adminTokenFile: secretFile(paths.secrets, 'router-admin-token'),
-          pinTokenFile: secretFile(paths.secrets, 'router-pin-token'),
-          logFile: join(paths.logs, 'router.log'),
-        });
-      }
+      const router = await startOrAdoptRouter(opts, previous?.router, secrets.routerAdmin);
+      started.push(() => terminate(router.pid, 10_000));
       record.router = router;
       writeRuntime(paths, record);
-      const routerClient = new RouterAdminClient(`http://127.0.0.1:${router.adminPort}`, adminToken);
+      const routerClient = new RouterAdminClient(`http://127.0.0.1:${router.adminPort}`, secrets.routerAdmin);
       await routeToActive(routerClient, supervisor.snapshot(), artifact.version);
 
-      let runtime: LocalRuntime | null = null;
-      control = await startControlServer(controlToken, {
-        controller: supervisor,
-        status: () => (runtime ? runtime.status() : Promise.reject(new CcrError('supervisor_failed', 'starting'))),
-        setActiveVersion: (v) => {
-          loadArtifact(paths.artifacts, v);
-          record.activeVersion = v;
-          writeActiveVersion(paths, v);
-          writeRuntime(paths, record);
-        },
-        shutdown: () => void runtime?.shutdown(),
-      });
-      record.controlUrl = control.url;
-      record.phase = 'ready';
-      writeRuntime(paths, record);
-      runtime = new LocalRuntime(paths, record, supervisor, routerClient, control, db);
+      const runtime = new LocalRuntime(paths, record, supervisor, routerClient, db);
+      await runtime.serveControl(secrets.control);
       return runtime;
     } catch (err) {
       onProgress(`start-up failed (${errorMessage(err)}); stopping what was started`);
-      await control?.close();
-      if (router) await terminate(router.pid, 10_000);
-      await supervisor?.stopAll();
-      await db?.stop();
+      for (const stop of started.reverse()) await stop();
       clearRuntime(paths);
       throw err;
     }
@@ -188,23 +109,99 @@ export class LocalRuntime {
       writeRuntime(this.paths, this.record);
       if (this.record.router) await terminate(this.record.router.pid, 15_000);
       await this.supervisor.stopAll();
-      await this.db?.stop();
-      await this.control.close();
+      await this.db.stop();
+      await this.control?.close();
       clearRuntime(this.paths);
       this.resolveDone();
     })();
     return this.shuttingDown;
   }
+
+  /** The loopback control API other `ccr` processes drive the runtime through; then ready. */
+  private async serveControl(token: string): Promise<void> {
+    this.control = await startControlServer(token, {
+      controller: this.supervisor,
+      status: () => this.status(),
+      setActiveVersion: (v) => {
+        loadArtifact(this.paths.artifacts, v);
+        this.record.activeVersion = v;
+        writeActiveVersion(this.paths, v);
+        writeRuntime(this.paths, this.record);
+      },
+      shutdown: () => void this.shutdown(),
+    });
+    this.record.controlUrl = this.control.url;
+    this.record.phase = 'ready';
+    writeRuntime(this.paths, this.record);
+  }
 }
 
-async function resolveArtifact(opts: UpOptions): Promise<Artifact> {
+/** Refuses a second live runtime; returns what a dead one recorded (its router may be adopted). */
+function claimRuntime(paths: CcPaths): RuntimeRecord | null {
+  const existing = readRuntime(paths);
+  if (existing && existing.pid !== process.pid && isAlive(existing.pid) && (commandLine(existing.pid) ?? 'ccr').includes('ccr')) {
+    throw new CcrError('lock_held', `a runtime is already running (pid ${existing.pid}); see \`npx ccr status\`, or stop it with \`npx ccr down\``);
+  }
+  return existing;
+}
+
+function startingRecord(env: NodeJS.ProcessEnv, previous: RuntimeRecord | null): RuntimeRecord {
+  return {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    environment: 'local',
+    controlUrl: null,
+    router: previous?.router ?? null,
+    database: { mode: env['DATABASE_URL'] ? 'external' : 'embedded', pid: null, display: '' },
+    activeVersion: null,
+    phase: 'starting',
+  };
+}
+
+function runtimeSecrets(paths: CcPaths): RuntimeSecrets {
+  ensureSecret(paths.secrets, 'router-pin-token');
+  return {
+    jwt: ensureSecret(paths.secrets, 'jwt-secret'),
+    routerAdmin: ensureSecret(paths.secrets, 'router-admin-token'),
+    control: ensureSecret(paths.runtime, 'control-token'),
+  };
+}
+
+/** The supervisor, having adopted what a crashed runtime left, with `instances` of the version. */
+async function startInstances(opts: UpOptions, version: string, databaseUrl: string, jwtSecret: string): Promise<Supervisor> {
   const { paths } = opts;
-  if (opts.version) return loadArtifact(paths.artifacts, opts.version);
-  const active = readActiveVersion(paths);
-  if (active && existsSync(join(paths.artifacts, active, 'manifest.json'))) return loadArtifact(paths.artifacts, active);
-  opts.onProgress('no active release yet: building HEAD');
-  const built = await buildArtifact({ repo: paths.projectRoot, ref: 'HEAD', artifactsDir: paths.artifacts, onProgress: (l) => opts.onProgress(`build: ${l}`) });
-  return loadArtifact(paths.artifacts, built.version);
+  const supervisor = new Supervisor({
+    stateFile: supervisorStateFile(paths),
+    logsDir: paths.logs,
+    artifactsDir: paths.artifacts,
+    envFor: (a, port) => instanceEnv({ databaseUrl, jwtSecret, appEnv: opts.env['APP_ENV'] ?? 'development', parentEnv: opts.env }, a, port),
+    ...(opts.graceMs ? { graceMs: opts.graceMs } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  });
+  const recovered = await supervisor.recover();
+  if (recovered.adopted.length) opts.onProgress(`adopted ${recovered.adopted.length} running instance(s): ${recovered.adopted.join(', ')}`);
+  const have = supervisor.snapshot().filter((i) => i.version === version).length;
+  if (have < opts.instances) await supervisor.start(version, opts.instances - have);
+  return supervisor;
+}
+
+async function startOrAdoptRouter(opts: UpOptions, previous: RouterProcessInfo | null | undefined, adminToken: string): Promise<RouterProcessInfo> {
+  const { paths } = opts;
+  const adopted = await adoptRouter(previous, adminToken);
+  if (adopted) {
+    opts.onProgress(`adopted the running router (pid ${adopted.pid})`);
+    return adopted;
+  }
+  opts.onProgress(`starting the router on ${opts.host}:${opts.port}`);
+  return startRouter({
+    host: opts.host,
+    port: opts.port,
+    adminPort: opts.adminPort,
+    stateFile: join(paths.router, 'state.json'),
+    adminTokenFile: secretFile(paths.secrets, 'router-admin-token'),
+    pinTokenFile: secretFile(paths.secrets, 'router-pin-token'),
+    logFile: join(paths.logs, 'router.log'),
+  });
 }
 
 /**
