@@ -5,6 +5,7 @@ export type CcrErrorCode =
   | 'usage'
   | 'config_invalid'
   | 'not_found'
+  | 'command_failed'
   | 'git_failed'
   | 'build_failed'
   | 'artifact_invalid'

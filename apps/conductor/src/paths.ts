@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { CONDUCTOR_ROOT } from './conductor-root.js';
 
 // Where the conductor keeps its local state. Everything lives under one `.cc/` folder of the
@@ -24,10 +24,11 @@ export interface CcPaths {
 export function projectRoot(cwd = process.cwd()): string {
   const fromEnv = process.env['CCR_PROJECT_ROOT'];
   if (fromEnv) return resolve(fromEnv);
-  try {
-    return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return INSTALL_ROOT;
+  // What `git rev-parse --show-toplevel` answers, without starting git on every command: the
+  // nearest folder holding .git (a folder, or a file in a linked worktree).
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return INSTALL_ROOT;
   }
 }
 

@@ -38,7 +38,7 @@ describe('haproxy data plane', () => {
     const state = await h.plane.readState();
     assert.deepEqual(state.services.api.targets.map((x) => [x.id, x.version, x.weight]), [['x1', 'v1', 1], ['x2', 'v2', 3]], 'plan weights read back exactly');
     assert.equal(await pid(), before, 'the same HAProxy process throughout');
-    assert.equal(h.proc.child.exitCode, null);
+    assert.equal(h.proc.process.exitStatus(), null);
   });
 
   test('a removed server drains: its in-flight request completes, then it is deleted; counters outlive it', async () => {

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CcrError } from '../src/errors.js';
 import type { InstanceController, InstanceInfo, StartOptions } from '../src/supervisor/types.js';
 import { HaproxyDataPlane } from '../src/targets/haproxy/data-plane.js';
+import { signalGroup } from '../src/command/index.js';
 import { startHaproxy, writeHaproxyFiles, type HaproxyProcess } from '../src/targets/haproxy/haproxy-process.js';
 import { HaproxyTarget } from '../src/targets/haproxy/haproxy-target.js';
 import type { HaproxyLayout } from '../src/targets/haproxy/layout.js';
@@ -53,7 +54,7 @@ export async function startLiveHaproxy(o: { pinToken: string; health: { interval
       }
     }
   }
-  const onExit = () => proc.child.kill('SIGKILL');
+  const onExit = () => signalGroup(proc.process.pid, 'SIGKILL');
   process.once('exit', onExit);
   return {
     proc,

@@ -10,6 +10,7 @@ import { artifactSource } from '../src/cli/open-env.js';
 import { ccPaths } from '../src/paths.js';
 import { buildImages } from '../src/images/build-images.js';
 import { imagePlan, imageTag, type BuildahCommand } from '../src/images/buildah-plan.js';
+import { fakeExecutor } from './support/fake-executor.js';
 
 // `ccr build --images` as data: the exact buildah commands, and what happens with the
 // digests they report. The real build and push against a real registry is
@@ -75,7 +76,8 @@ describe('image build plan', () => {
 
 describe('buildImages', () => {
   const digest = (c: string) => `sha256:${c.repeat(64)}`;
-  const fakeRunner = (digests: Record<string, string>) => async (c: BuildahCommand) => {
+  const fakeRunner = (digests: Record<string, string>) => fakeExecutor((cmd) => {
+    const c = cmd as BuildahCommand;
     if (c.argv.includes('bud')) {
       // The context holds the artifact and the helper scripts the Dockerfiles run.
       const ctx = c.argv.at(-1)!;
@@ -84,11 +86,11 @@ describe('buildImages', () => {
       assert.equal(readFileSync(join(ctx, 'api/server.mjs'), 'utf8'), 'console.log("api")\n');
     }
     if (c.digestFile) writeFileSync(c.digestFile, `${digests[c.digestFile.replace(/^.*\//, '')] ?? digests[c.image!]}\n`);
-  };
+  });
 
   test('records the pushed digests in the manifest; the artifact still verifies', async () => {
     const dir = await syntheticArtifact(join(tmp, 'a1'));
-    const pushed = await buildImages({ artifactDir: dir, dockerDir: join(root, 'deploy/docker'), settings, runner: fakeRunner({ api: digest('a'), web: digest('b') }) });
+    const pushed = await buildImages({ artifactDir: dir, dockerDir: join(root, 'deploy/docker'), settings, executor: fakeRunner({ api: digest('a'), web: digest('b') }) });
     assert.deepEqual(pushed.api, { repository: '127.0.0.1:5000/cc/cc-api', digest: digest('a'), tags: ['v1.2.3', 'stable', 'production'], ref: `127.0.0.1:5000/cc/cc-api@${digest('a')}` });
     assert.deepEqual(readManifest(dir).images, {
       api: { repository: '127.0.0.1:5000/cc/cc-api', digest: digest('a'), tags: ['v1.2.3', 'stable', 'production'] },
@@ -101,7 +103,7 @@ describe('buildImages', () => {
   test('tags of one image pushed with different digests fail the build and record nothing', async () => {
     const dir = await syntheticArtifact(join(tmp, 'a2'));
     await assert.rejects(
-      buildImages({ artifactDir: dir, dockerDir: join(root, 'deploy/docker'), settings, runner: fakeRunner({ api: digest('a'), 'api-stable.digest': digest('c'), web: digest('b') }) }),
+      buildImages({ artifactDir: dir, dockerDir: join(root, 'deploy/docker'), settings, executor: fakeRunner({ api: digest('a'), 'api-stable.digest': digest('c'), web: digest('b') }) }),
       /pushing api gave digests sha256:a+, sha256:c+; expected one sha256/,
     );
     assert.equal(readManifest(dir).images, undefined);
@@ -115,7 +117,7 @@ describe('the release sees the pushed images', () => {
     await syntheticArtifact(join(paths.artifacts, 'v7'), 'v7');
     const source = artifactSource(paths, () => 'postgres://unused');
     assert.equal(source.images!('v7'), null);
-    await buildImages({ artifactDir: join(paths.artifacts, 'v7'), dockerDir: join(root, 'deploy/docker'), settings, runner: async (c) => { if (c.digestFile) writeFileSync(c.digestFile, `sha256:${(c.image === 'api' ? 'e' : 'f').repeat(64)}`); } });
+    await buildImages({ artifactDir: join(paths.artifacts, 'v7'), dockerDir: join(root, 'deploy/docker'), settings, executor: fakeExecutor((cmd) => { const c = cmd as BuildahCommand; if (c.digestFile) writeFileSync(c.digestFile, `sha256:${(c.image === 'api' ? 'e' : 'f').repeat(64)}`); }) });
     assert.deepEqual(source.images!('v7'), { api: `127.0.0.1:5000/cc/cc-api@sha256:${'e'.repeat(64)}`, web: `127.0.0.1:5000/cc/cc-web@sha256:${'f'.repeat(64)}` });
     assert.equal(source.images!('missing'), null);
   });

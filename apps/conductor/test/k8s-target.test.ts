@@ -8,7 +8,8 @@ import { CCR_BIN, run } from './artifacts-fixture.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { parseRollout } from '../src/config/index.js';
 import { argoDuration, generateArgoResources } from '../src/targets/kubernetes/generate.js';
-import { runPlan, spawnRunner, type CommandResult } from '../src/targets/kubernetes/executor.js';
+import { runPlan } from '../src/command/index.js';
+import { fakeExecutor } from './support/fake-executor.js';
 import { KubernetesTarget } from '../src/targets/kubernetes/kubernetes-target.js';
 import { KubePlanner, type KubeCommand } from '../src/targets/kubernetes/plan.js';
 import { parseRolloutStatus } from '../src/targets/kubernetes/status.js';
@@ -116,9 +117,9 @@ describe('kubernetes target: command plans', () => {
   test('the target runs its plans through one executor, in order, and parses the status', async () => {
     const seen: KubeCommand[] = [];
     const rolloutJson = JSON.stringify({ spec: { strategy: { canary: { steps: [{}, {}, {}] } } }, status: { phase: 'Paused', currentStepIndex: 1, stableRS: '6d4f', currentPodHash: '7a9c', canary: { weights: { canary: { weight: 10 } } }, pauseConditions: [{ reason: 'CanaryPauseStep' }] } });
-    const runner = async (command: KubeCommand): Promise<CommandResult> => { seen.push(command); return { command, stdout: command.capture ? rolloutJson : '', stderr: '' }; };
+    const executor = fakeExecutor((command) => { seen.push(command as KubeCommand); return { stdout: (command as KubeCommand).capture ? rolloutJson : '' }; });
     const { config } = { config: parseRollout(CONFIG, 'test.yaml', {}) };
-    const target = KubernetesTarget.fromConfig(config, 'prod', '/repo', runner);
+    const target = KubernetesTarget.fromConfig(config, 'prod', '/repo', executor);
     await target.apply();
     await target.deploy({ api: API, web: WEB });
     const status = await target.status();
@@ -134,13 +135,13 @@ describe('kubernetes target: command plans', () => {
     assert.deepEqual(status, { phase: 'paused', reason: 'paused at step 1/3 (canary 10%): CanaryPauseStep', step: 1, stepCount: 3, canaryWeight: 10, stableHash: '6d4f', canaryHash: '7a9c' });
   });
 
-  test('the spawn executor feeds stdin, runs in order and stops at the first failure with kubectl\'s message', async () => {
+  test('the local executor feeds stdin, runs in order and stops at the first failure with kubectl\'s message', async () => {
     const log = join(tmp, 'calls.log');
     const fake = join(tmp, 'kubectl');
     writeFileSync(fake, `#!/bin/sh\necho "ARGS $*" >> ${log}\ncat >> ${log}\ncase "$*" in *wait*) echo 'error: timed out waiting for the condition on jobs/cc-migrate-v2' >&2; exit 1;; esac\necho ok\n`);
     chmodSync(fake, 0o755);
     const p = new KubePlanner({ kubectl: fake, namespace: 'ns', overlayDir: '/o', migrateJobTemplate: join(root, 'deploy/k8s/jobs/migrate-job.yaml') });
-    await assert.rejects(runPlan(p.migrate('v2', API), spawnRunner), (err: Error & { code?: string }) => err.code === 'step_failed' && /wait for job\/cc-migrate-v2: .* exited 1: error: timed out waiting/.test(err.message));
+    await assert.rejects(runPlan(p.migrate('v2', API), { code: 'step_failed' }), (err: Error & { code?: string }) => err.code === 'step_failed' && /wait for job\/cc-migrate-v2: .* exited 1: error: timed out waiting/.test(err.message));
     const calls = readFileSync(log, 'utf8');
     assert.match(calls, /^ARGS --namespace ns apply --filename -\napiVersion: batch\/v1\nkind: Job\n/);
     assert.match(calls, /ARGS --namespace ns wait --for=condition=complete --timeout=900s job\/cc-migrate-v2\n$/);

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { runChecked } from '../command/index.js';
 import { CcrError } from '../errors.js';
-
-const run = promisify(execFile);
 
 /** Release versions end up in router state, cookies and headers, hence the narrow alphabet. */
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
@@ -17,13 +14,11 @@ export interface ResolvedRef {
 }
 
 export async function git(repo: string, args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run('git', args, { cwd: repo, maxBuffer: 64 * 1024 * 1024 });
-    return stdout.trim();
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr?.trim();
-    throw new CcrError('git_failed', `git ${args.join(' ')} failed${stderr ? `: ${stderr}` : ''}`, { cause: err });
-  }
+  const r = await runChecked({ argv: ['git', ...args], cwd: repo }, {
+    code: 'git_failed',
+    explain: (res) => `git ${args.join(' ')} failed${res.stderr.trim() ? `: ${res.stderr.trim()}` : ''}`,
+  });
+  return r.stdout.trim();
 }
 
 async function tagName(repo: string, ref: string): Promise<string | null> {

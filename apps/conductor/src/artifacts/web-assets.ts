@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CcrError } from '../errors.js';
+import { howItEnded, runChecked } from '../command/index.js';
 
 // The web app is built by its own Vite config inside the worktree. CC_VERSION stamps the
 // release version into the page; CC_WEB_OUT_DIR sends the output straight into the artifact.
@@ -15,18 +14,9 @@ export async function buildWeb(worktree: string, outDir: string, version: string
     return { dir: null, note: 'web: this ref has no apps/web Vite config; the artifact has no web assets' };
   }
   const target = join(outDir, 'web');
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'vite', 'build', '--logLevel', 'warn'], {
-      cwd: webDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CC_VERSION: version, CC_WEB_OUT_DIR: target, NODE_ENV: 'production' },
-    });
-    let output = '';
-    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err) => reject(new CcrError('build_failed', 'cannot run vite', { cause: err })));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new CcrError('build_failed', `vite build failed (exit ${code}): ${output.trim()}`))));
-  });
+  await runChecked(
+    { argv: ['npx', '--no-install', 'vite', 'build', '--logLevel', 'warn'], cwd: webDir, env: { CC_VERSION: version, CC_WEB_OUT_DIR: target, NODE_ENV: 'production' } },
+    { code: 'build_failed', explain: (r, c) => `vite build failed (${howItEnded(c, r)}): ${r.output.trim().slice(-4000)}` },
+  );
   return { dir: 'web' };
 }

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CcrError } from '../errors.js';
+import { howItEnded, runChecked } from '../command/index.js';
 import { git } from './git.js';
 
 // The build never reads the working copy: it checks the commit out into a throwaway
@@ -117,13 +116,10 @@ function linkNodeModules(worktree: string, depsRoot: string): void {
   }
 }
 
-function npmCi(worktree: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['ci', '--no-audit', '--no-fund'], { cwd: worktree, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-    child.on('error', (err) => reject(new CcrError('build_failed', 'cannot run npm ci', { cause: err })));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new CcrError('build_failed', `npm ci failed in the build worktree (exit ${code}): ${stderr.trim()}`))));
+async function npmCi(worktree: string): Promise<void> {
+  await runChecked({ argv: ['npm', 'ci', '--no-audit', '--no-fund'], cwd: worktree }, {
+    code: 'build_failed',
+    explain: (r, c) => `npm ci failed in the build worktree (${howItEnded(c, r)}): ${r.stderr.trim().slice(-4000)}`,
   });
 }
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { access, mkdir, rm, stat, statfs } from 'node:fs/promises';
@@ -6,8 +5,9 @@ import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { localExecutor, succeeded, type Command } from '../command/index.js';
 import { CcrError } from '../errors.js';
-import { explainToolFailure, findTool, toolConnection, toolMajor } from './pg-tools.js';
+import { explainToolFailure, findTool, toolCommand, toolConnection, toolMajor } from './pg-tools.js';
 import { publishDurably, writeDurably } from './durable.js';
 import { insertBackup, type BackupRecord } from './records.js';
 import { schemaVersion, tableCounts } from './table-counts.js';
@@ -75,14 +75,9 @@ async function connect(url: string): Promise<pg.Client> {
 }
 
 /** pg_dump to `file`, hashing the bytes as they are written (no second read of the dump). */
-async function dumpTo(bin: string, args: string[], env: NodeJS.ProcessEnv, file: string): Promise<string> {
-  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve(code ?? 1));
-  });
+async function dumpTo(command: Command, file: string): Promise<string> {
+  const dump = localExecutor.start(command, { stdout: 'stream' });
+  if (!dump.stdout) return dump.done.then(() => '');
   const hash = createHash('sha256');
   const tap = new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -90,12 +85,17 @@ async function dumpTo(bin: string, args: string[], env: NodeJS.ProcessEnv, file:
       cb(null, chunk);
     },
   });
-  const [written, code] = await Promise.allSettled([pipeline(child.stdout, tap, createWriteStream(file)), exited]);
-  if (code.status === 'rejected') throw new CcrError('backup_failed', `cannot run pg_dump: ${(code.reason as Error).message}`, { cause: code.reason });
-  if (code.value !== 0) throw new CcrError('backup_failed', explainToolFailure('pg_dump', stderr));
-  if (written.status === 'rejected') {
-    const e = written.reason as NodeJS.ErrnoException;
-    throw new CcrError('backup_failed', e.code === 'ENOSPC' ? `the disk filled up while writing ${file}` : `cannot write ${file}: ${e.message}`, { cause: e });
+  const written = pipeline(dump.stdout!, tap, createWriteStream(file)).then(
+    () => null,
+    (err: NodeJS.ErrnoException) => {
+      dump.stop(); // nothing more can be written; pg_dump need not go on
+      return err;
+    },
+  );
+  const [writeError, result] = await Promise.all([written, dump.done]);
+  if (!succeeded(result)) throw new CcrError('backup_failed', explainToolFailure('pg_dump', result.stderr));
+  if (writeError) {
+    throw new CcrError('backup_failed', writeError.code === 'ENOSPC' ? `the disk filled up while writing ${file}` : `cannot write ${file}: ${writeError.message}`, { cause: writeError });
   }
   return hash.digest('hex');
 }
@@ -169,7 +169,7 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
     const conn = toolConnection(i.databaseUrl);
     const args = ['--format=custom', `--snapshot=${snap.rows[0]!.s}`, '--no-password', `--dbname=${conn.dbArg}`];
     // The counts run while pg_dump works; both read the exported snapshot.
-    const [sha, counts, version] = await Promise.all([dumpTo(pgDump, args, conn.env, partial), tableCounts(c), schemaVersion(c)]);
+    const [sha, counts, version] = await Promise.all([dumpTo(toolCommand(pgDump, args, conn), partial), tableCounts(c), schemaVersion(c)]);
     await c.query('COMMIT');
     // The source is done with; its session ends while the files and the record are written.
     closing = c.end().catch(() => undefined);

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { run, type Command } from '../command/index.js';
 import { CcrError } from '../errors.js';
 
 // pg_dump / pg_restore / psql from CCR_PG_BIN (a folder) or PATH. A pg_dump older than the
@@ -18,32 +18,22 @@ export function findTool(tool: PgTool): string {
   throw new CcrError('backup_failed', `${tool} not found on PATH${process.env['CCR_PG_BIN'] ? ` or in CCR_PG_BIN (${process.env['CCR_PG_BIN']})` : ''}: install the PostgreSQL client tools (Debian: apt-get install postgresql-client), or set CCR_PG_BIN to their folder`);
 }
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
+/** How the tools reach a database: the URL without its password (which goes in PGPASSWORD, and is redacted). */
+export interface ToolConnection {
+  dbArg: string;
+  env: Record<string, string>;
+  redact: string[];
 }
 
-/** Runs a tool; only the tail of stderr is kept. The URL goes in argv without its password (PGPASSWORD). */
-export function runTool(bin: string, args: string[], opts: { env?: NodeJS.ProcessEnv; onStdout?: (chunk: Buffer) => void } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      if (opts.onStdout) opts.onStdout(d);
-      else stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
-    child.on('error', (err) => reject(new CcrError('backup_failed', `cannot run ${bin}: ${err.message}`, { cause: err })));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+/** A PostgreSQL client tool as a command; with a connection, its password is in the environment and redacted everywhere. */
+export function toolCommand(bin: string, args: string[], conn?: ToolConnection): Command {
+  return { argv: [bin, ...args], ...(conn ? { env: conn.env, redact: conn.redact } : {}) };
 }
 
 async function readMajor(bin: string): Promise<{ major: number; text: string }> {
-  const r = await runTool(bin, ['--version']);
+  const r = await run(toolCommand(bin, ['--version']));
   const m = /(\d+)(?:\.(\d+))?/.exec(r.stdout);
-  if (r.code !== 0 || !m) throw new CcrError('backup_failed', `cannot read the version of ${bin}: ${r.stderr.trim() || r.stdout.trim()}`);
+  if (r.exitCode !== 0 || !m) throw new CcrError('backup_failed', `cannot read the version of ${bin}: ${r.stderr.trim() || r.stdout.trim()}`);
   return { major: Number(m[1]), text: r.stdout.trim() };
 }
 
@@ -71,12 +61,11 @@ export async function toolMajor(bin: string): Promise<{ major: number; text: str
   return p;
 }
 
-/** Connection settings for the tools: the URL without the password, which goes in PGPASSWORD. */
-export function toolConnection(url: string): { dbArg: string; env: NodeJS.ProcessEnv } {
+export function toolConnection(url: string): ToolConnection {
   const u = new URL(url);
   const password = decodeURIComponent(u.password);
   u.password = '';
-  return { dbArg: u.toString(), env: password ? { PGPASSWORD: password } : {} };
+  return { dbArg: u.toString(), env: password ? { PGPASSWORD: password } : {}, redact: password ? [password] : [] };
 }
 
 /** Maps the tools' stderr to the clear error the issue asks for. */

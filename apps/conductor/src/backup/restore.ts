@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import pg from 'pg';
+import { localExecutor, succeeded } from '../command/index.js';
 import { CcrError } from '../errors.js';
-import { databaseName, explainToolFailure, findTool, toolConnection, withDatabase } from './pg-tools.js';
+import { databaseName, explainToolFailure, findTool, toolCommand, toolConnection, withDatabase } from './pg-tools.js';
 import { getBackup, type BackupRecord } from './records.js';
 import { pgRestore } from './scratch.js';
 import { checkDumpFile } from './verify.js';
@@ -38,18 +39,31 @@ async function replaceInPlace(file: string, url: string): Promise<void> {
     END LOOP;
     DROP SCHEMA public CASCADE; CREATE SCHEMA public;
   END $$;`;
-  await new Promise<void>((resolve, reject) => {
-    const env = { ...process.env, ...conn.env };
-    const dump = spawn(pgRestoreBin, ['--file=-', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const apply = spawn(psql, ['--no-password', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', `--dbname=${conn.dbArg}`, '-c', reset, '-f', '-'], { env, stdio: ['pipe', 'ignore', 'pipe'] });
-    dump.stdout.pipe(apply.stdin);
-    let errs = '';
-    dump.stderr.on('data', (d: Buffer) => (errs = (errs + d.toString()).slice(-4000)));
-    apply.stderr.on('data', (d: Buffer) => (errs = (errs + d.toString()).slice(-4000)));
-    dump.on('error', reject);
-    apply.on('error', reject);
-    apply.on('close', (code) => (code === 0 ? resolve() : reject(new CcrError('backup_failed', `${explainToolFailure('restore', errs)} (nothing was changed: the restore runs in one transaction)`))));
-  });
+  // psql -1 commits at the end of its input, so it only sees the end once pg_restore exited 0;
+  // a pg_restore that fails half-way leaves psql stopped mid-transaction, which rolls back.
+  const dump = localExecutor.start(toolCommand(pgRestoreBin, ['--file=-', file], conn), { stdout: 'stream' });
+  const sql = new PassThrough();
+  dump.stdout?.pipe(sql, { end: false });
+  const apply = localExecutor.start(toolCommand(psql, ['--no-password', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1', `--dbname=${conn.dbArg}`, '-c', reset, '-f', '-'], conn), { stdinFrom: sql });
+  const dumpDone = dump.done.then(
+    (r) => {
+      if (succeeded(r)) sql.end();
+      else apply.stop();
+      return r;
+    },
+    (err: unknown) => {
+      apply.stop();
+      throw err;
+    },
+  );
+  // psql that stopped early (ON_ERROR_STOP) reads no more: pg_restore would block on a full pipe.
+  const applyDone = apply.done.finally(() => dump.stop());
+  const [restored, applied] = await Promise.allSettled([dumpDone, applyDone]);
+  if (restored.status === 'rejected') throw restored.reason;
+  if (applied.status === 'rejected') throw applied.reason;
+  if (!succeeded(restored.value) || !succeeded(applied.value)) {
+    throw new CcrError('backup_failed', `${explainToolFailure('restore', `${restored.value.stderr}${applied.value.stderr}`)} (nothing was changed: the restore runs in one transaction)`);
+  }
 }
 
 export async function restoreBackup(i: RestoreInput): Promise<RestoreResult> {

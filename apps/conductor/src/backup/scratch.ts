@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { run } from '../command/index.js';
 import { CcrError } from '../errors.js';
-import { explainToolFailure, findTool, runTool, toolConnection, withDatabase } from './pg-tools.js';
+import { explainToolFailure, findTool, toolCommand, toolConnection, withDatabase } from './pg-tools.js';
 
 // A scratch database on the same server as the source, for verification and rehearsal.
 // Always dropped afterwards (WITH FORCE, so a leftover session cannot keep it alive).
@@ -42,6 +43,6 @@ export async function createScratch(serverUrl: string, prefix: string): Promise<
 export async function pgRestore(file: string, url: string, opts: { jobs: number; noOwner?: boolean; extra?: string[] }): Promise<void> {
   const conn = toolConnection(url);
   const args = ['--exit-on-error', '--no-password', `--jobs=${opts.jobs}`, `--dbname=${conn.dbArg}`, ...(opts.noOwner ? ['--no-owner', '--no-privileges'] : []), ...(opts.extra ?? []), file];
-  const r = await runTool(findTool('pg_restore'), args, { env: conn.env });
-  if (r.code !== 0) throw new CcrError('backup_failed', explainToolFailure('pg_restore', r.stderr));
+  const r = await run(toolCommand(findTool('pg_restore'), args, conn));
+  if (r.exitCode !== 0) throw new CcrError('backup_failed', explainToolFailure('pg_restore', r.stderr));
 }

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { lastLines, run, succeeded } from '../command/index.js';
 import type { PlanStep } from '../config/index.js';
+import { errorMessage } from '../errors.js';
 import type { RolloutContext } from './context.js';
 import { done, fail, type StepResult } from './step-result.js';
 
@@ -16,27 +17,19 @@ function hookEnv(ctx: RolloutContext): Record<string, string> {
   };
 }
 
-function runShell(ctx: RolloutContext, step: HookStep): Promise<StepResult> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn('sh', ['-c', step.run!], { env: { ...process.env, ...hookEnv(ctx) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    const keep = (b: Buffer) => { out = (out + b.toString()).slice(-4000); };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => {
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-    }, step.timeout);
-    child.on('error', (err) => { clearTimeout(timer); resolve(fail(`hook could not start: ${err.message}`)); });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const ms = Date.now() - started;
-      const tail = out.trim().split('\n').slice(-5).join(' | ');
-      if (code === 0) resolve(done(`hook exited 0 in ${ms} ms`, { durationMs: ms, output: tail }));
-      else if (signal) resolve(fail(`hook timed out after ${step.timeout} ms${tail ? `: ${tail}` : ''}`, { durationMs: ms, output: tail }));
-      else resolve(fail(`hook exited ${code}${tail ? `: ${tail}` : ''}`, { durationMs: ms, output: tail }));
-    });
-  });
+async function runShell(ctx: RolloutContext, step: HookStep): Promise<StepResult> {
+  let r;
+  try {
+    r = await run({ argv: ['sh', '-c', step.run!], env: hookEnv(ctx), timeoutMs: step.timeout }, { signal: ctx.signal });
+  } catch (err) {
+    return fail(`hook could not start: ${errorMessage(err)}`);
+  }
+  const ms = r.durationMs;
+  const tail = lastLines(r.output);
+  if (succeeded(r)) return done(`hook exited 0 in ${ms} ms`, { durationMs: ms, output: tail });
+  if (r.timedOut) return fail(`hook timed out after ${step.timeout} ms${tail ? `: ${tail}` : ''}`, { durationMs: ms, output: tail });
+  if (r.aborted) return fail(`hook was stopped: the run was aborted${tail ? `: ${tail}` : ''}`, { durationMs: ms, output: tail });
+  return fail(`hook ${r.exitCode !== null ? `exited ${r.exitCode}` : `was killed by ${r.signal}`}${tail ? `: ${tail}` : ''}`, { durationMs: ms, output: tail });
 }
 
 async function runWebhook(ctx: RolloutContext, step: HookStep): Promise<StepResult> {

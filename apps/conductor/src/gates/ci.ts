@@ -1,6 +1,6 @@
 import { resolveRef } from '../artifacts/git.js';
 import { withReleaseWorktree } from './release-worktree.js';
-import { runCommand, tail, testSummary } from './run-command.js';
+import { runGateCommand, tail, testSummary } from './run-command.js';
 import { check, fromChecks, type Gate } from './types.js';
 
 // CI green (seed I.1): runs the configured test command in a worktree of the release commit,
@@ -13,13 +13,13 @@ export const ciGate: Gate = async (input) => {
   const env = { CCR_REF: input.ref, CCR_COMMIT: commit, CCR_ENV: input.envName };
   const { run, timeout } = 'command' in ci ? ci.command : ci.hook;
   const r = 'command' in ci
-    ? await withReleaseWorktree(input.repo, commit, (dir) => runCommand(run, { cwd: dir, timeoutMs: timeout, env }))
-    : await runCommand(run, { cwd: input.repo, timeoutMs: timeout, env });
+    ? await withReleaseWorktree(input.repo, commit, (dir) => runGateCommand(run, { cwd: dir, timeoutMs: timeout, env }))
+    : await runGateCommand(run, { cwd: input.repo, timeoutMs: timeout, env });
   const summary = testSummary(r.output);
-  const evidence = { mode: 'command' in ci ? 'command' : 'hook', command: run, commit, exitCode: r.code, durationMs: r.durationMs, summary: summary?.line ?? null, output: tail(r.output) };
+  const evidence = { mode: 'command' in ci ? 'command' : 'hook', command: run, commit, exitCode: r.exitCode, durationMs: r.durationMs, summary: summary?.line ?? null, output: tail(r.output) };
   if (r.timedOut) return fromChecks([check('ci', 'fail', `timed out after ${timeout} ms${summary ? ` (${summary.line})` : ''}`, evidence)]);
-  if (r.code === null) return fromChecks([check('ci', 'cannot-check', `could not run: ${tail(r.output, 1)}`, evidence)]);
-  if (r.code !== 0) return fromChecks([check('ci', 'fail', `exited ${r.code}${summary ? `: ${summary.line}` : `: ${tail(r.output, 1)}`}`, evidence)]);
+  if (r.exitCode === null) return fromChecks([check('ci', 'cannot-check', `could not run: ${tail(r.output, 1)}`, evidence)]);
+  if (r.exitCode !== 0) return fromChecks([check('ci', 'fail', `exited ${r.exitCode}${summary ? `: ${summary.line}` : `: ${tail(r.output, 1)}`}`, evidence)]);
   if (summary && summary.failed > 0) return fromChecks([check('ci', 'fail', `exited 0 but reports ${summary.line}`, evidence)]);
   return fromChecks([check('ci', 'pass', summary ? summary.line : 'exited 0 (no test summary in its output)', evidence)]);
 };

@@ -6,7 +6,7 @@ import { configGate } from './config-gate.js';
 import { connectivityGate } from './connectivity.js';
 import { monitoringGate } from './monitoring.js';
 import { networkingGate } from './networking.js';
-import { runCommand, tail } from './run-command.js';
+import { runGateCommand, tail } from './run-command.js';
 import { securityGate } from './security.js';
 import { check, fromChecks, type Gate, type GateInput, type GateName, type GateOutcome } from './types.js';
 import { windowGate } from './window.js';
@@ -17,9 +17,9 @@ import { windowGate } from './window.js';
 const reviewGate: Gate = async (input) => {
   const hook = input.gates.review?.hook;
   if (!hook) return fromChecks([check('review', 'cannot-check', 'no review hook configured; the sign-off is the plan\'s manual step (ccr approve)')]);
-  const r = await runCommand(hook.run, { cwd: input.repo, timeoutMs: hook.timeout, env: { CCR_REF: input.ref, CCR_ENV: input.envName } });
-  const evidence = { command: hook.run, exitCode: r.code, durationMs: r.durationMs, output: tail(r.output) };
-  return fromChecks([r.code === 0 ? check('review', 'pass', `review hook exited 0: ${tail(r.output, 1)}`, evidence) : check('review', 'fail', `review hook ${r.timedOut ? 'timed out' : `exited ${r.code}`}: ${tail(r.output, 1)}`, evidence)]);
+  const r = await runGateCommand(hook.run, { cwd: input.repo, timeoutMs: hook.timeout, env: { CCR_REF: input.ref, CCR_ENV: input.envName } });
+  const evidence = { command: hook.run, exitCode: r.exitCode, durationMs: r.durationMs, output: tail(r.output) };
+  return fromChecks([r.exitCode === 0 ? check('review', 'pass', `review hook exited 0: ${tail(r.output, 1)}`, evidence) : check('review', 'fail', `review hook ${r.timedOut ? 'timed out' : `exited ${r.exitCode}`}: ${tail(r.output, 1)}`, evidence)]);
 };
 
 export const GATES: Record<GateName, Gate> = {

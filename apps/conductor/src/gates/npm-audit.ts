@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { lastLines, run } from '../command/index.js';
+import { errorMessage } from '../errors.js';
 import { lookupAcceptance, type RiskAcceptance } from './risk-acceptance.js';
 import { check, type CheckOutcome } from './types.js';
 
@@ -31,16 +32,14 @@ export function parseAuditOutput(text: string): ParsedAudit {
   return { ok: false, reason: `the audit endpoint could not be used: ${why}` };
 }
 
-export function runNpmAudit(cwd: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['audit', '--json', '--package-lock-only'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('error', (err) => { clearTimeout(timer); resolve(JSON.stringify({ message: `cannot run npm audit: ${err.message}` })); });
+export async function runNpmAudit(cwd: string, timeoutMs: number): Promise<string> {
+  try {
     // npm audit exits 1 when it finds something; the JSON says what, so the code is not used.
-    child.on('close', () => { clearTimeout(timer); resolve(out || JSON.stringify({ message: `npm audit printed nothing (timeout ${timeoutMs} ms?)` })); });
-  });
+    const r = await run({ argv: ['npm', 'audit', '--json', '--package-lock-only'], cwd, timeoutMs });
+    return r.stdout || JSON.stringify({ message: r.timedOut ? `npm audit printed nothing within ${timeoutMs} ms` : `npm audit printed nothing: ${lastLines(r.stderr, 2)}` });
+  } catch (err) {
+    return JSON.stringify({ message: `cannot run npm audit: ${errorMessage(err)}` });
+  }
 }
 
 const ghsa = (url?: string) => url?.match(/GHSA-[\w-]+/)?.[0];

@@ -1,33 +1,22 @@
-import { spawn } from 'node:child_process';
+import { errorMessage } from '../errors.js';
+import { notStartedResult, run, type Command, type CommandResult } from '../command/index.js';
 
-// Runs a configured gate command (CI, review or DAST hook) in a shell with a timeout, keeping
-// the tail of its output as evidence. The process group is killed on timeout.
+// A configured gate command (CI, review or DAST hook) runs in a shell with a timeout; the tail
+// of its output is the evidence. A shell that cannot start is a result too (the gate says
+// "cannot check"), never an exception.
 
-export interface CommandResult {
-  code: number | null;
-  timedOut: boolean;
-  output: string;
-  durationMs: number;
+export function gateCommand(script: string, o: { cwd: string; timeoutMs: number; env?: Record<string, string> }): Command {
+  // NODE_TEST_CONTEXT would make a node:test run report to us instead of printing its summary
+  return { argv: ['sh', '-c', script], cwd: o.cwd, timeoutMs: o.timeoutMs, env: { ...o.env, NODE_TEST_CONTEXT: undefined } };
 }
 
-export function runCommand(command: string, o: { cwd: string; timeoutMs: number; env?: Record<string, string> }): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    // NODE_TEST_CONTEXT would make a node:test run report to us instead of printing its summary
-    const { NODE_TEST_CONTEXT: _ignored, ...env } = process.env;
-    const child = spawn('sh', ['-c', command], { cwd: o.cwd, env: { ...env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let timedOut = false;
-    const keep = (b: Buffer) => { out = (out + b.toString()).slice(-64_000); };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-    }, o.timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); resolve({ code: null, timedOut: false, output: `cannot start: ${err.message}`, durationMs: Date.now() - started }); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, timedOut, output: out, durationMs: Date.now() - started }); });
-  });
+export async function runGateCommand(script: string, o: { cwd: string; timeoutMs: number; env?: Record<string, string> }): Promise<CommandResult> {
+  const command = gateCommand(script, o);
+  try {
+    return await run(command);
+  } catch (err) {
+    return notStartedResult(command, `cannot start: ${errorMessage(err)}`);
+  }
 }
 
 /**

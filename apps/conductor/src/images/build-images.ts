@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJson, MANIFEST_FILE, readManifest, type ArtifactManifest } from '../artifacts/manifest.js';
+import { runPlan, type CommandExecutor } from '../command/index.js';
 import { CcrError } from '../errors.js';
-import { imagePlan, imageRepo, imageTag, type BuildahCommand, type ImageKind, type ImageSettings } from './buildah-plan.js';
+import { imagePlan, imageRepo, imageTag, type ImageKind, type ImageSettings } from './buildah-plan.js';
 
 // Builds the API and web images from a built artifact with buildah, pushes every tag, and
 // records the pushed digests in the artifact's manifest.json (its `images` field).
@@ -16,23 +16,6 @@ export interface PushedImage {
   /** repository@digest: what a deploy or a rollback uses. */
   ref: string;
 }
-
-export type BuildahRunner = (command: BuildahCommand) => Promise<void>;
-
-export const spawnBuildah: BuildahRunner = (command) =>
-  new Promise((resolve, reject) => {
-    const [bin, ...args] = command.argv;
-    const child = spawn(bin!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (d: Buffer) => { tail = (tail + d.toString()).slice(-4000); };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.on('error', (err) => reject(new CcrError('build_failed', `${command.description}: cannot run ${bin}: ${err.message}`, { cause: err })));
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new CcrError('build_failed', `${command.description}: ${bin} exited ${code}: ${tail.trim().split('\n').slice(-5).join(' | ')}`));
-    });
-  });
 
 /** The build context: the artifact's files plus the two helper scripts under .ccimage/. */
 export function assembleContext(artifactDir: string, dockerDir: string, into: string): string {
@@ -62,7 +45,8 @@ export interface BuildImagesOptions {
   artifactDir: string;
   dockerDir: string;
   settings: ImageSettings;
-  runner?: BuildahRunner;
+  /** Where the buildah commands run (default: this machine). */
+  executor?: CommandExecutor;
   onProgress?: (line: string) => void;
 }
 
@@ -75,10 +59,7 @@ export async function buildImages(opts: BuildImagesOptions): Promise<Record<Imag
     const digestDir = join(work, 'digests');
     mkdirSync(digestDir);
     const plan = imagePlan(opts.settings, { version: manifest.version, commit: manifest.commit, builtAt: manifest.builtAt, contextDir, dockerDir: opts.dockerDir, digestDir });
-    for (const command of plan) {
-      opts.onProgress?.(command.description);
-      await (opts.runner ?? spawnBuildah)(command);
-    }
+    await runPlan(plan, { executor: opts.executor, onProgress: opts.onProgress, code: 'build_failed' });
     const out = {} as Record<ImageKind, PushedImage>;
     for (const kind of ['api', 'web'] as const) {
       const pushes = plan.filter((c) => c.image === kind && c.digestFile);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Command } from '../command/index.js';
 
 // `ccr build <ref> --images` as data (Kamal's habit): the buildah commands that build the API
 // and web images from an artifact, tag them <version> plus the channel tags, and push each
@@ -36,9 +37,8 @@ export interface ImageBuildInput {
   digestDir: string;
 }
 
-export interface BuildahCommand {
-  description: string;
-  argv: string[];
+export interface BuildahCommand extends Command {
+  readonly description: string;
   /** Set on push commands: the file buildah writes the pushed manifest digest to. */
   digestFile?: string;
   image?: ImageKind;

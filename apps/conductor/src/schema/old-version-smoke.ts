@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Artifact } from '../artifacts/store.js';
+import { lastLines, launch, type LaunchedProcess } from '../command/index.js';
 import { instanceEnv } from '../runtime/instance-env.js';
 import { runSmokeSuite, smokeInviteFromCli, summarizeSmoke } from '../smoke/index.js';
 import type { OldVersionSmoke } from './rehearse.js';
@@ -38,22 +38,22 @@ export function artifactSmoke(artifact: Artifact): (scratchUrl: string) => Promi
   return async (scratchUrl) => {
     const port = await freePort();
     const env = instanceEnv({ databaseUrl: scratchUrl, jwtSecret: randomBytes(32).toString('hex'), appEnv: 'development', parentEnv: { PATH: process.env['PATH'] } }, artifact, port);
-    const child = spawn(process.execPath, [join(artifact.dir, artifact.manifest.entrypoints.server)], { cwd: artifact.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+    let server: LaunchedProcess | null = null;
     const base = `http://127.0.0.1:${port}`;
     try {
-      await waitLive(base, () => (child.exitCode === null ? null : `exit ${child.exitCode}: ${stderr.trim().split('\n').at(-1) ?? ''}`), 30_000);
+      server = await launch({ argv: [process.execPath, join(artifact.dir, artifact.manifest.entrypoints.server)], cwd: artifact.dir, env, inheritEnv: false }, { output: 'capture' });
+      const proc = server;
+      const exited = () => {
+        const s = proc.exitStatus();
+        return s === null ? null : `exit ${s.code ?? s.signal}: ${lastLines(proc.output(), 1)}`;
+      };
+      await waitLive(base, exited, 30_000);
       const report = await runSmokeSuite({ baseUrl: base, headers: {}, expectVersion: artifact.version, inviteCode: smokeInviteFromCli({ artifactDir: artifact.dir }, scratchUrl) });
       return { ok: report.ok, version: artifact.version, failed: report.checks.filter((c) => !c.ok).map((c) => c.name), detail: summarizeSmoke(report) };
     } catch (err) {
       return { ok: false, version: artifact.version, failed: ['start'], detail: (err as Error).message };
     } finally {
-      if (child.exitCode === null) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await gone;
-      }
+      await server?.stop(10_000);
     }
   };
 }

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { run } from '../command/index.js';
 import { CcrError } from '../errors.js';
 
 // squawk-cli ships a native binary in a per-platform package; we call it directly (no shell,
@@ -28,17 +28,14 @@ export function squawkBinary(): string {
   }
 }
 
-export function runSquawk(files: string[], opts: { assumeInTransaction: boolean; pgVersion?: string }): Promise<SquawkFinding[]> {
-  if (files.length === 0) return Promise.resolve([]);
+export async function runSquawk(files: string[], opts: { assumeInTransaction: boolean; pgVersion?: string }): Promise<SquawkFinding[]> {
+  if (files.length === 0) return [];
   const args = ['--reporter=json', `--pg-version=${opts.pgVersion ?? '15.0'}`, ...(opts.assumeInTransaction ? ['--assume-in-transaction'] : ['--no-assume-in-transaction']), ...files];
-  return new Promise((resolve, reject) => {
-    execFile(squawkBinary(), args, { maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const text = stdout.trim();
-      try {
-        resolve(text ? (JSON.parse(text) as SquawkFinding[]) : []);
-      } catch (parseErr) {
-        reject(new CcrError('step_failed', `squawk failed${err ? ` (${err.message.split('\n')[0]})` : ''}: ${(stderr || text).slice(0, 2000)}`, { cause: parseErr }));
-      }
-    });
-  });
+  const r = await run({ argv: [squawkBinary(), ...args] });
+  const text = r.stdout.trim();
+  try {
+    return text ? (JSON.parse(text) as SquawkFinding[]) : [];
+  } catch (parseErr) {
+    throw new CcrError('step_failed', `squawk failed (${r.exitCode === null ? `killed by ${r.signal}` : `exit ${r.exitCode}`}): ${(r.stderr || text).slice(0, 2000)}`, { cause: parseErr });
+  }
 }

@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { lastLines, run, succeeded, type Command } from '../command/index.js';
 import { CcrError } from '../errors.js';
 import { excerpt, redact } from './redact.js';
 
@@ -50,27 +50,23 @@ export function smokeInviteFromCli(source: SmokeInviteSource, databaseUrl: strin
   const { argv, cwd } = commandFor(source);
   const secrets = urlSecrets(databaseUrl);
   const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
-  return () =>
-    new Promise<string>((resolve, reject) => {
-      execFile(argv[0]!, argv.slice(1), { cwd, env, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-        if (err) {
-          const tail = excerpt(redact(stderr.trim().split('\n').slice(-3).join(' | '), secrets), 300);
-          const why = err.killed ? `timed out after ${opts.timeoutMs ?? 30_000} ms` : `exited ${err.code ?? '?'}`;
-          reject(new CcrError('step_failed', `smoke invite command ${why}${tail ? `: ${tail}` : ''}`, { cause: err }));
-          return;
-        }
-        const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-        let codes: unknown;
-        try {
-          codes = line ? (JSON.parse(line) as { codes?: unknown }).codes : undefined;
-        } catch {
-          codes = undefined;
-        }
-        if (!Array.isArray(codes) || typeof codes[0] !== 'string') {
-          reject(new CcrError('step_failed', 'smoke invite command printed no {"codes":[...]} line'));
-          return;
-        }
-        resolve(codes[0]);
-      });
-    });
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const command: Command = { argv, cwd, env, inheritEnv: false, timeoutMs, redact: secrets };
+  return async () => {
+    const r = await run(command);
+    if (!succeeded(r)) {
+      const tail = excerpt(redact(lastLines(r.stderr, 3), secrets), 300);
+      const why = r.timedOut ? `timed out after ${timeoutMs} ms` : `exited ${r.exitCode ?? r.signal ?? '?'}`;
+      throw new CcrError('step_failed', `smoke invite command ${why}${tail ? `: ${tail}` : ''}`);
+    }
+    const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+    let codes: unknown;
+    try {
+      codes = line ? (JSON.parse(line) as { codes?: unknown }).codes : undefined;
+    } catch {
+      codes = undefined;
+    }
+    if (!Array.isArray(codes) || typeof codes[0] !== 'string') throw new CcrError('step_failed', 'smoke invite command printed no {"codes":[...]} line');
+    return codes[0];
+  };
 }

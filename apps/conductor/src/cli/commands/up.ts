@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
+import { isAlive, launch } from '../../command/index.js';
 import { CONDUCTOR_ROOT } from '../../conductor-root.js';
 import { CcrError } from '../../errors.js';
 import { ccPaths, type CcPaths } from '../../paths.js';
-import { isAlive } from '../../supervisor/process-control.js';
 import { SupervisorClient } from '../../runtime/control-client.js';
 import { LocalRuntime } from '../../runtime/local-runtime.js';
 import { LogTailer } from '../../runtime/log-tail.js';
@@ -94,18 +93,10 @@ async function runInProcess(paths: CcPaths, opts: UpCliOptions, foreground: bool
 
 /** Starts `ccr up --daemon` in its own session and waits until it is ready or gave up. */
 async function detach(paths: CcPaths, opts: UpCliOptions, argv: string[]): Promise<void> {
-  mkdirSync(paths.logs, { recursive: true });
   const logFile = join(paths.logs, 'runtime.log');
-  const fd = openSync(logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [CCR_BIN, 'up', ...argv.filter((a) => a !== '--detach' && a !== '--json'), '--daemon'], {
-    detached: true,
-    stdio: ['ignore', fd, fd],
-    env: process.env,
-    cwd: process.cwd(),
-  });
-  closeSync(fd);
+  const child = await launch({ argv: [process.execPath, CCR_BIN, 'up', ...argv.filter((a) => a !== '--detach' && a !== '--json'), '--daemon'] }, { output: { appendTo: logFile } });
   child.unref();
-  const pid = child.pid!;
+  const pid = child.pid;
   progress(opts, `ccr: runtime starting in the background (pid ${pid}, log ${logFile})`);
   const deadline = Date.now() + 15 * 60_000;
   while (Date.now() < deadline) {

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { launch, runChecked, type LaunchedProcess } from '../../command/index.js';
 import { CcrError } from '../../errors.js';
 import { ACL_FILES, aclPath, MAP_FILES, mapPath } from './layout.js';
 import { renderHaproxyConfig, type HaproxyConfigOptions } from './render-config.js';
@@ -29,7 +29,7 @@ export function writeHaproxyFiles(dir: string, o: Omit<HaproxyConfigOptions, 'ma
 }
 
 export interface HaproxyProcess {
-  readonly child: ChildProcess;
+  readonly process: LaunchedProcess;
   readonly runtime: HaproxyRuntime;
   /** Everything HAProxy printed (warnings and alerts), for failure messages. */
   output(): string;
@@ -39,28 +39,13 @@ export interface HaproxyProcess {
 /** Checks the config, then starts `haproxy -db -f cfg` and waits for its stats socket. */
 export async function startHaproxy(cfgPath: string, statsSocket: string, timeoutMs = 10_000): Promise<HaproxyProcess> {
   await check(cfgPath);
-  const child = spawn(HAPROXY_BIN, ['-db', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const child = await launch({ argv: [HAPROXY_BIN, '-db', '-f', cfgPath] }, { output: 'capture' });
   const runtime = new HaproxyRuntime(statsSocket);
-  const proc: HaproxyProcess = {
-    child,
-    runtime,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-        await exited;
-        clearTimeout(killer);
-      }
-    },
-  };
+  const proc: HaproxyProcess = { process: child, runtime, output: () => child.output(), stop: () => child.stop(3_000) };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new CcrError('router_failed', `haproxy exited with ${child.exitCode}: ${out.slice(-2000)}`);
+    const exited = child.exitStatus();
+    if (exited) throw new CcrError('router_failed', `haproxy exited with ${exited.code ?? exited.signal}: ${child.output().slice(-2000)}`);
     try {
       if ((await runtime.exec('show info')).includes('Pid:')) return proc;
     } catch {
@@ -68,19 +53,12 @@ export async function startHaproxy(cfgPath: string, statsSocket: string, timeout
     }
     if (Date.now() > deadline) {
       await proc.stop();
-      throw new CcrError('router_failed', `haproxy did not open its stats socket ${statsSocket} within ${timeoutMs} ms: ${out.slice(-2000)}`);
+      throw new CcrError('router_failed', `haproxy did not open its stats socket ${statsSocket} within ${timeoutMs} ms: ${child.output().slice(-2000)}`);
     }
     await sleep(30);
   }
 }
 
-function check(cfgPath: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(HAPROXY_BIN, ['-c', '-q', '-f', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    c.on('error', (err) => reject(new CcrError('router_failed', `cannot run ${HAPROXY_BIN}: ${err.message}`, { cause: err })));
-    c.on('exit', (code) => (code === 0 ? resolve() : reject(new CcrError('router_failed', `haproxy rejected ${cfgPath}: ${out.slice(-2000)}`))));
-  });
+async function check(cfgPath: string): Promise<void> {
+  await runChecked({ argv: [HAPROXY_BIN, '-c', '-q', '-f', cfgPath] }, { code: 'router_failed', explain: (r) => `haproxy rejected ${cfgPath}: ${r.output.slice(-2000)}` });
 }

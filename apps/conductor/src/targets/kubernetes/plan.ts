@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
+import type { Command } from '../../command/index.js';
 import { ROLLOUT_NAME } from './generate.js';
 
 // The kubernetes target's commands as plain data (Kamal's habit, DESIGN §5): each action
@@ -10,14 +11,12 @@ import { ROLLOUT_NAME } from './generate.js';
 // not required: promote and abort are the same status patches `kubectl argo rollouts
 // promote|abort` makes, and the status is read from the Rollout object.
 
-export interface KubeCommand {
+/** A kubectl command; a rendered manifest goes in as `stdin`. */
+export interface KubeCommand extends Command {
   /** Human summary for progress lines and the audit log. */
-  description: string;
-  argv: string[];
-  /** Written to the command's standard input (a rendered manifest). */
-  stdin?: string;
+  readonly description: string;
   /** Output the caller parses (JSON from `kubectl get -o json`). */
-  capture?: boolean;
+  readonly capture?: boolean;
 }
 
 export interface KubeTargetSettings {
