@@ -1,12 +1,32 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { RuntimeStatus } from '../src/runtime/status.js';
 import type { RuntimeRecord } from '../src/runtime/runtime-state.js';
 import { isAlive, terminate } from '../src/supervisor/process-control.js';
 import { ccr, createTestDatabase, scratchRepo, sharedArtifact, tempDir, type TestDatabase } from './artifacts-fixture.js';
+
+async function until<T>(what: string, fn: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function freshGet(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -73,7 +93,23 @@ describe('ccr up --detach / status / down', () => {
     assert.equal(s.router?.maintenance.enabled, false);
     assert.equal(statSync(join(home, 'secrets/jwt-secret')).mode & 0o777, 0o600);
 
-    const pids = [s.pid!, s.router!.pid, ...s.versions[0]!.instances.map((i) => i.pid!)];
+    // kill -9 of the router: the runtime starts it again on the same ports, with the same
+    // weights, and a request made while it is down waits for it instead of being refused.
+    process.kill(s.router!.pid, 'SIGKILL');
+    // (on a new connection: the ones the dead router had accepted died with it)
+    assert.equal(await freshGet(`${status.urls!.app}/version`), 200);
+    const back = await until('the restarted router', async () => {
+      const r = await ccr(['status', '--json'], { repo, home, env });
+      const t = JSON.parse(r.stdout) as RuntimeStatus;
+      return t.router?.up && t.router.pid !== s.router!.pid ? t : null;
+    });
+    assert.equal(back.router!.restarts, 1);
+    assert.equal(back.router!.lastExit?.signal, 'SIGKILL');
+    assert.deepEqual([back.router!.port, back.router!.adminPort], [s.router!.port, s.router!.adminPort]);
+    assert.deepEqual(back.router!.services.api.weights, { [version]: 100 });
+    assert.equal(back.router!.stateVersion, s.router!.stateVersion, 'the state is the persisted one, not rebuilt');
+
+    const pids = [s.pid!, back.router!.pid, s.router!.pid, ...s.versions[0]!.instances.map((i) => i.pid!)];
     const ports = [s.router!.port, s.router!.adminPort, ...s.versions[0]!.instances.map((i) => i.port)];
     const down = await ccr(['down', '--json'], { repo, home, env });
     assert.equal(down.code, 0, down.stderr);

@@ -31,6 +31,13 @@ export interface RouterOptions {
   adminPort?: number;
   adminHost?: '127.0.0.1' | '::1' | 'localhost';
   adminToken: string;
+  /**
+   * Listening sockets inherited from a supervisor (file descriptors), instead of binding
+   * port/host: the supervisor keeps them open across a crash of the router, so connections
+   * wait in the kernel's queue for the restarted router instead of being refused.
+   */
+  listenFd?: number;
+  adminListenFd?: number;
   /** Without it, X-CC-Version pinning is refused for everyone. */
   pinToken?: string;
   /** Persisted state; when it exists it wins over initialState. */
@@ -56,6 +63,8 @@ export interface ResolvedOptions {
   adminPort: number;
   adminHost: string;
   adminToken: string;
+  listenFd: number | undefined;
+  adminListenFd: number | undefined;
   pinToken: string | undefined;
   stateFile: string | undefined;
   initialState: RouterStateInput | undefined;
@@ -103,6 +112,8 @@ export function resolveOptions(o: RouterOptions): ResolvedOptions {
     adminPort: o.adminPort ?? 0,
     adminHost,
     adminToken: o.adminToken,
+    listenFd: o.listenFd,
+    adminListenFd: o.adminListenFd,
     pinToken: o.pinToken,
     stateFile: o.stateFile,
     initialState: o.initialState,

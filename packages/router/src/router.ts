@@ -84,7 +84,7 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
     drainingTargets: () => targets.draining().map((t) => t.id),
     targets: () => targets.describe(),
     listen: async () => {
-      await Promise.all([listenOn(dataServer, opts.port, opts.host), listenOn(adminServer, opts.adminPort, opts.adminHost)]);
+      await Promise.all([listenOn(dataServer, opts.port, opts.host, opts.listenFd), listenOn(adminServer, opts.adminPort, opts.adminHost, opts.adminListenFd)]);
       const ports = { port: (dataServer.address() as AddressInfo).port, adminPort: (adminServer.address() as AddressInfo).port };
       Object.assign(router, ports);
       opts.logger.info(ports, 'router listening');
@@ -115,11 +115,12 @@ export async function createRouter(options: RouterOptions): Promise<Router> {
   return router;
 }
 
-function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+function listenOn(server: http.Server, port: number, host: string, fd: number | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new RouterError('listen_failed', `cannot listen on ${host}:${port}`, { cause: err }));
+    const where = fd === undefined ? `${host}:${port}` : `inherited socket fd ${fd}`;
+    const onError = (err: Error) => reject(new RouterError('listen_failed', `cannot listen on ${where}`, { cause: err }));
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen(fd === undefined ? { port, host } : { fd }, () => {
       server.off('error', onError);
       resolve();
     });

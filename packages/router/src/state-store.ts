@@ -48,6 +48,14 @@ export class StateStore {
         await fh.close();
       }
       await rename(tmp, this.file);
+      // The rename itself is durable only once the folder is synced: without it a power
+      // loss could bring back the previous state after the new one was applied.
+      const d = await open(dir, 'r');
+      try {
+        await d.sync();
+      } finally {
+        await d.close();
+      }
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => {});
       throw new RouterError('state_write_failed', `cannot write ${this.file}`, { cause: err });

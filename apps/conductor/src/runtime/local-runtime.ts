@@ -1,15 +1,14 @@
 import { join } from 'node:path';
-import type { RouterTarget } from '@cc/contracts';
 import { loadArtifact } from '../artifacts/store.js';
 import { CcrError, errorMessage } from '../errors.js';
 import type { CcPaths } from '../paths.js';
-import { commandLine, isAlive, terminate } from '../supervisor/process-control.js';
+import { commandLine, isAlive } from '../supervisor/process-control.js';
 import { Supervisor, type SupervisorEvent } from '../supervisor/supervisor.js';
-import type { InstanceInfo } from '../supervisor/types.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { instanceEnv } from './instance-env.js';
-import { RouterAdminClient } from './router-client.js';
-import { adoptRouter, startRouter, type RouterProcessInfo } from './router-process.js';
+import { activeOnlyKeeper, readRouterStateFile, routerStateFile, type RouteKeeper } from './route-keeper.js';
+import type { RouterProcessInfo } from './router-process.js';
+import { RouterSupervisor } from './router-supervisor.js';
 import { databaseRecord, startDatabase, type RuntimeDatabase } from './runtime-database.js';
 import { prepareRelease } from './runtime-release.js';
 import { clearRuntime, readRuntime, supervisorStateFile, writeActiveVersion, writeRuntime, type RuntimeRecord } from './runtime-state.js';
@@ -37,6 +36,8 @@ export interface UpOptions {
   onEvent?: (event: SupervisorEvent) => void;
   /** Supervisor timings (tests shorten them). */
   graceMs?: number;
+  /** Restores the router's routes after it (re)starts; default: keep them or route to the active version. */
+  keeper?: RouteKeeper;
 }
 
 interface RuntimeSecrets {
@@ -56,7 +57,7 @@ export class LocalRuntime {
     private readonly paths: CcPaths,
     readonly record: RuntimeRecord,
     readonly supervisor: Supervisor,
-    private readonly routerClient: RouterAdminClient,
+    readonly router: RouterSupervisor,
     private readonly db: RuntimeDatabase,
   ) {}
 
@@ -77,17 +78,22 @@ export class LocalRuntime {
       const artifact = await prepareRelease(paths, opts.version, db.url, onProgress);
       record.activeVersion = artifact.version;
 
-      const supervisor = await startInstances(opts, artifact.version, db.url, secrets.jwt);
+      const keeper = opts.keeper ?? activeOnlyKeeper;
+      const supervisor = await startInstances(opts, artifact.version, db.url, secrets.jwt, keeper);
       started.push(() => supervisor.stopAll());
 
-      const router = await startOrAdoptRouter(opts, previous?.router, secrets.routerAdmin);
-      started.push(() => terminate(router.pid, 10_000));
-      record.router = router;
+      const router = await startRouter(opts, previous?.router, secrets.routerAdmin, async (info) => {
+        record.router = info;
+        writeRuntime(paths, record);
+        const line = await keeper.restore(router.client(), supervisor.snapshot(), record.activeVersion ?? artifact.version, 'restart').catch((err: unknown) => `could not check the restarted router's routes: ${errorMessage(err)}`);
+        opts.onEvent?.({ level: 'info', message: line });
+      });
+      started.push(() => router.stop());
+      record.router = router.info;
       writeRuntime(paths, record);
-      const routerClient = new RouterAdminClient(`http://127.0.0.1:${router.adminPort}`, secrets.routerAdmin);
-      await routeToActive(routerClient, supervisor.snapshot(), artifact.version);
+      onProgress(await keeper.restore(router.client(), supervisor.snapshot(), artifact.version, 'start'));
 
-      const runtime = new LocalRuntime(paths, record, supervisor, routerClient, db);
+      const runtime = new LocalRuntime(paths, record, supervisor, router, db);
       await runtime.serveControl(secrets.control);
       return runtime;
     } catch (err) {
@@ -99,7 +105,7 @@ export class LocalRuntime {
   }
 
   status(): Promise<RuntimeStatus> {
-    return buildStatus(this.record, this.supervisor.snapshot(), this.routerClient);
+    return buildStatus(this.record, this.supervisor.snapshot(), { client: this.router.client(3000), health: this.router.health, persisted: () => readRouterStateFile(this.paths) });
   }
 
   /** Router first (no new traffic), then the instances, then PostgreSQL. Idempotent. */
@@ -107,7 +113,7 @@ export class LocalRuntime {
     this.shuttingDown ??= (async () => {
       this.record.phase = 'stopping';
       writeRuntime(this.paths, this.record);
-      if (this.record.router) await terminate(this.record.router.pid, 15_000);
+      await this.router.stop();
       await this.supervisor.stopAll();
       await this.db.stop();
       await this.control?.close();
@@ -167,8 +173,12 @@ function runtimeSecrets(paths: CcPaths): RuntimeSecrets {
   };
 }
 
-/** The supervisor, having adopted what a crashed runtime left, with `instances` of the version. */
-async function startInstances(opts: UpOptions, version: string, databaseUrl: string, jwtSecret: string): Promise<Supervisor> {
+/**
+ * The supervisor, having adopted what a crashed runtime left, with `instances` of the version
+ * and the instances of any other version the router's split (or the conductor's record)
+ * still gives traffic, so a release in flight survives `ccr down && ccr up`.
+ */
+async function startInstances(opts: UpOptions, version: string, databaseUrl: string, jwtSecret: string, keeper: RouteKeeper): Promise<Supervisor> {
   const { paths } = opts;
   const supervisor = new Supervisor({
     stateFile: supervisorStateFile(paths),
@@ -180,41 +190,32 @@ async function startInstances(opts: UpOptions, version: string, databaseUrl: str
   });
   const recovered = await supervisor.recover();
   if (recovered.adopted.length) opts.onProgress(`adopted ${recovered.adopted.length} running instance(s): ${recovered.adopted.join(', ')}`);
-  const have = supervisor.snapshot().filter((i) => i.version === version).length;
-  if (have < opts.instances) await supervisor.start(version, opts.instances - have);
+  const wanted: Record<string, number> = { ...(await keeper.versionsToRun(readRouterStateFile(paths), version)), [version]: opts.instances };
+  for (const [v, count] of Object.entries(wanted)) {
+    const have = supervisor.snapshot().filter((i) => i.version === v).length;
+    if (have >= count) continue;
+    if (v !== version) opts.onProgress(`starting ${count - have} instance(s) of ${v}: the router's split still gives it traffic`);
+    await supervisor.start(v, count - have);
+  }
   return supervisor;
 }
 
-async function startOrAdoptRouter(opts: UpOptions, previous: RouterProcessInfo | null | undefined, adminToken: string): Promise<RouterProcessInfo> {
+function startRouter(opts: UpOptions, previous: RouterProcessInfo | null | undefined, adminToken: string, onRestarted: (info: RouterProcessInfo) => Promise<void>): Promise<RouterSupervisor> {
   const { paths } = opts;
-  const adopted = await adoptRouter(previous, adminToken);
-  if (adopted) {
-    opts.onProgress(`adopted the running router (pid ${adopted.pid})`);
-    return adopted;
-  }
-  opts.onProgress(`starting the router on ${opts.host}:${opts.port}`);
-  return startRouter({
-    host: opts.host,
-    port: opts.port,
-    adminPort: opts.adminPort,
-    stateFile: join(paths.router, 'state.json'),
-    adminTokenFile: secretFile(paths.secrets, 'router-admin-token'),
-    pinTokenFile: secretFile(paths.secrets, 'router-pin-token'),
-    logFile: join(paths.logs, 'router.log'),
-  });
-}
-
-/**
- * Keeps the router's state when every target in it is an instance we run (a deploy's split
- * survives a restart); otherwise routes both services to the active version's instances.
- */
-async function routeToActive(client: RouterAdminClient, instances: InstanceInfo[], version: string): Promise<void> {
-  const known = new Map(instances.map((i) => [i.id, i.url]));
-  await client.updateState((doc) => {
-    const current = [...doc.state.services.api.targets, ...doc.state.services.web.targets];
-    const consistent = current.length > 0 && current.every((t) => known.get(t.id)?.replace(/\/$/, '') === t.url.replace(/\/$/, '')) && current.some((t) => t.weight > 0);
-    if (consistent) return doc.state;
-    const targets: RouterTarget[] = instances.filter((i) => i.version === version).map((i) => ({ id: i.id, version: i.version, url: i.url, weight: 100 }));
-    return { services: { api: { targets }, web: { targets } }, maintenance: doc.state.maintenance };
-  });
+  return RouterSupervisor.start(
+    {
+      host: opts.host,
+      port: opts.port,
+      adminPort: opts.adminPort,
+      adminToken,
+      stateFile: routerStateFile(paths),
+      adminTokenFile: secretFile(paths.secrets, 'router-admin-token'),
+      pinTokenFile: secretFile(paths.secrets, 'router-pin-token'),
+      logFile: join(paths.logs, 'router.log'),
+      onEvent: (e) => opts.onEvent?.(e),
+      onRestarted,
+    },
+    previous,
+    opts.onProgress,
+  );
 }

@@ -1,7 +1,9 @@
 import type { RouterServiceName, RouterStateDocument, RouterTargetStatus } from '@cc/contracts';
 import { probe } from '../supervisor/health.js';
 import type { InstanceInfo } from '../supervisor/types.js';
+import { errorMessage } from '../errors.js';
 import type { RouterAdminClient } from './router-client.js';
+import type { RouterHealth } from './router-supervisor.js';
 import type { RuntimeRecord } from './runtime-state.js';
 
 // The runtime half of `ccr status --json`: environment, instances by version with live
@@ -27,6 +29,14 @@ export interface RuntimeStatus {
     pid: number;
     port: number;
     adminPort: number;
+    /** False while the router is down (crashed and not yet back, or not answering). */
+    up: boolean;
+    /** Why it is down, when it is. */
+    problem: string | null;
+    restarts: number;
+    lastExit: RouterHealth['lastExit'];
+    /** Where state, weights and maintenance below come from: the live router, or its state file when it is down. */
+    source: 'router' | 'state-file' | 'none';
     stateVersion: number;
     maintenance: { enabled: boolean; message: string | null; retryAfter: number };
     services: Record<RouterServiceName, ServiceStatus>;
@@ -49,22 +59,40 @@ export function serviceStatus(doc: RouterStateDocument, service: RouterServiceNa
   };
 }
 
-export async function buildStatus(record: RuntimeRecord, instances: InstanceInfo[], router: RouterAdminClient | null): Promise<RuntimeStatus> {
+export interface RouterView {
+  client: RouterAdminClient;
+  health: RouterHealth;
+  /** The router's persisted state file, read when the router does not answer. */
+  persisted: () => RouterStateDocument | null;
+}
+
+/** The router part of the status; never throws: a router that is down is reported as such. */
+export async function routerStatus(info: NonNullable<RuntimeRecord['router']>, view: RouterView): Promise<NonNullable<RuntimeStatus['router']>> {
+  const base = { pid: info.pid, port: info.port, adminPort: info.adminPort, restarts: view.health.restarts, lastExit: view.health.lastExit };
+  try {
+    const [doc, live] = await Promise.all([view.client.getState(), view.client.targets().catch(() => [])]);
+    return { ...base, up: true, problem: null, source: 'router', ...stateFields(doc, live) };
+  } catch (err) {
+    const problem = view.health.problem ?? `the admin API does not answer (${errorMessage(err)})`;
+    const doc = view.persisted();
+    if (!doc) return { ...base, up: false, problem, source: 'none', stateVersion: 0, maintenance: { enabled: false, message: null, retryAfter: 0 }, services: { api: { weights: {}, targets: [] }, web: { weights: {}, targets: [] } } };
+    return { ...base, up: false, problem, source: 'state-file', ...stateFields(doc, []) };
+  }
+}
+
+function stateFields(doc: RouterStateDocument, live: RouterTargetStatus[]) {
+  return {
+    stateVersion: doc.version,
+    maintenance: { enabled: doc.state.maintenance.enabled, message: doc.state.maintenance.message ?? null, retryAfter: doc.state.maintenance.retryAfter },
+    services: { api: serviceStatus(doc, 'api', live), web: serviceStatus(doc, 'web', live) },
+  };
+}
+
+export async function buildStatus(record: RuntimeRecord, instances: InstanceInfo[], router: RouterView | null): Promise<RuntimeStatus> {
   const healths = await Promise.all(instances.map(async (i) => (await probe(`${i.url}/health/ready`, 1500)).status === 200));
   const versions = new Map<string, Array<InstanceInfo & { healthy: boolean }>>();
   instances.forEach((i, n) => versions.set(i.version, [...(versions.get(i.version) ?? []), { ...i, healthy: healths[n]! }]));
-  let routerStatus: RuntimeStatus['router'] = null;
-  if (router && record.router) {
-    const [doc, live] = await Promise.all([router.getState(), router.targets().catch(() => [])]);
-    routerStatus = {
-      pid: record.router.pid,
-      port: record.router.port,
-      adminPort: record.router.adminPort,
-      stateVersion: doc.version,
-      maintenance: { enabled: doc.state.maintenance.enabled, message: doc.state.maintenance.message ?? null, retryAfter: doc.state.maintenance.retryAfter },
-      services: { api: serviceStatus(doc, 'api', live), web: serviceStatus(doc, 'web', live) },
-    };
-  }
+  const routerPart = router && record.router ? await routerStatus(record.router, router) : null;
   const host = record.router ? (record.router.host === '0.0.0.0' ? '127.0.0.1' : record.router.host) : null;
   return {
     environment: record.environment,
@@ -75,7 +103,7 @@ export async function buildStatus(record: RuntimeRecord, instances: InstanceInfo
     database: { mode: record.database.mode, url: record.database.display },
     activeVersion: record.activeVersion,
     urls: record.router && host ? { app: `http://${host}:${record.router.port}`, routerAdmin: `http://127.0.0.1:${record.router.adminPort}` } : null,
-    router: routerStatus,
+    router: routerPart,
     versions: [...versions.entries()].map(([version, list]) => ({ version, instances: list })),
   };
 }

@@ -39,11 +39,12 @@ export interface SpawnedProcess {
   unref(): void;
 }
 
-export function spawnDetached(command: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; logFile: string; uid?: number; gid?: number }): SpawnedProcess {
+/** `inheritFds` become the child's fds 3, 4, … (listening sockets a supervisor holds). */
+export function spawnDetached(command: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string; logFile: string; uid?: number; gid?: number; inheritFds?: number[] }): SpawnedProcess {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a', 0o600);
   try {
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', fd, fd], ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}) });
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: ['ignore', fd, fd, ...(opts.inheritFds ?? [])], ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}) });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: null }));

@@ -11,6 +11,8 @@ const usage = `usage: router [options]
   --port N                 public port (env CC_ROUTER_PORT, default 8080; 0 = any free port)
   --host H                 public bind address (env CC_ROUTER_HOST, default 0.0.0.0)
   --admin-port N           admin port on loopback (env CC_ROUTER_ADMIN_PORT, default 8081)
+  --listen-fd N            serve on this inherited listening socket instead of --host/--port
+  --admin-listen-fd N      the same for the admin API (a supervisor holds both across restarts)
   --state-file PATH        persisted state (env CC_ROUTER_STATE_FILE, default .cc/router/state.json)
   --initial-state PATH     JSON state used when the state file does not exist yet
   --admin-token-file PATH  file holding the admin bearer token (or env CC_ROUTER_ADMIN_TOKEN)
@@ -28,6 +30,8 @@ function main(): Promise<void> {
       port: { type: 'string' },
       host: { type: 'string' },
       'admin-port': { type: 'string' },
+      'listen-fd': { type: 'string' },
+      'admin-listen-fd': { type: 'string' },
       'state-file': { type: 'string' },
       'initial-state': { type: 'string' },
       'admin-token-file': { type: 'string' },
@@ -67,6 +71,8 @@ function main(): Promise<void> {
     stateFile: values['state-file'] ?? env.CC_ROUTER_STATE_FILE ?? '.cc/router/state.json',
     initialState: initialFile ? (JSON.parse(readFileSync(initialFile, 'utf8')) as never) : undefined,
     adminToken,
+    ...(values['listen-fd'] !== undefined ? { listenFd: int('listen-fd', values['listen-fd'], 0) } : {}),
+    ...(values['admin-listen-fd'] !== undefined ? { adminListenFd: int('admin-listen-fd', values['admin-listen-fd'], 0) } : {}),
     pinToken: secret(values['pin-token-file'], 'CC_ROUTER_PIN_TOKEN'),
     drainTimeoutMs: int('drain-timeout-ms', values['drain-timeout-ms'], 30_000),
     ejectMs: int('eject-ms', values['eject-ms'], 10_000),
