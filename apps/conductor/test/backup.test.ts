@@ -15,6 +15,7 @@ import '../src/steps/backup.js';
 import { loadMigrationFiles } from '@cc/pg-migrate';
 import { API_MIGRATIONS, seededAppDatabase, scratchStore } from './support/backup-seed.js';
 import { ADMIN_URL, urlFor } from './support/scratch-db.js';
+import { runServices } from './support/run-services.js';
 
 const LEDGER_ROWS = 100_000;
 // The API's schema as of this checkout: its migrations grow, the tests must not care how many.
@@ -193,7 +194,7 @@ plan:
     const step = (type: 'backup.create' | 'backup.verify') => ({ id: type, kind: 'automated' as const, type, title: type, params: {} });
     const run = async () => {
       const release = await createRelease(store.pool, { env: 'test', ref: 'HEAD', strategy: 'canary', startedBy: 't', phase: 'pre-deployment', previousVersion: 'v1' });
-      const ctx = createContext({ store: store.pool, config, envName: 'test', release, actor: 't', services: {} });
+      const ctx = createContext({ store: store.pool, config, envName: 'test', release, actor: 't', services: runServices(app.url) });
       return { ctx, create: () => stepImpl('backup.create').reconcile(ctx, step('backup.create')), verify: () => stepImpl('backup.verify').reconcile(ctx, step('backup.verify')) };
     };
     const a = await run();

@@ -9,6 +9,7 @@ import { registerStep } from '../src/engine/registry.js';
 import { done } from '../src/engine/step-result.js';
 import { createRelease, getSteps, listAudit, openStorePool, updateRelease } from '../src/store/index.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { runServices } from './support/run-services.js';
 
 // The executor on its own: hooks, manual sign-offs, failure before and after traffic moved,
 // abort and resume. Traffic is represented by a step that records trafficMoved, as the real
@@ -29,7 +30,7 @@ ${steps}
 `;
 }
 
-function recorder(): Recovery<unknown> & { calls: string[] } {
+function recorder(): Recovery & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
@@ -63,7 +64,7 @@ describe('plan executor', () => {
     const release = await createRelease(pool, { env, ref: 'v2', strategy: 'blue-green', startedBy: 'tester', phase: 'deployment', previousVersion: 'v1' });
     const events: string[] = [];
     const controller = new AbortController();
-    const ctx = createContext({ store: pool, config, envName: env, release, actor: 'tester', services: {}, signal: controller.signal, progress: (e) => { if (e.type === 'step') events.push(`${e.step}:${e.status}`); } });
+    const ctx = createContext({ store: pool, config, envName: env, release, actor: 'tester', services: runServices(), signal: controller.signal, progress: (e) => { if (e.type === 'step') events.push(`${e.step}:${e.status}`); } });
     return { ctx, events, controller, env };
   }
 
@@ -143,7 +144,7 @@ describe('plan executor', () => {
     assert.equal(ctx.release.state, 'running');
     await approve(pool, ctx.release.id, 'review', 'erin', '');
     const events: string[] = [];
-    const resumed = createContext({ store: pool, config: ctx.config, envName: ctx.envName, release: ctx.release, actor: 'tester', services: {}, progress: (e) => { if (e.type === 'step') events.push(`${e.step}:${e.status}`); } });
+    const resumed = createContext({ store: pool, config: ctx.config, envName: ctx.envName, release: ctx.release, actor: 'tester', services: runServices(), progress: (e) => { if (e.type === 'step') events.push(`${e.step}:${e.status}`); } });
     const out = await runRelease(resumed, recorder());
     assert.equal(out.exitCode, 0);
     assert.deepEqual(events, ['review:done', 'three:done']);

@@ -11,6 +11,7 @@ import { createNotifier, NOTIFY_EVENTS, unknownNotifyEvents, type NotifyData, ty
 import '../src/steps/notify.js';
 import { createRelease, openStorePool, type Release } from '../src/store/index.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { runServices } from './support/run-services.js';
 
 // Notifications against real receivers: a local HTTP listener standing in for a Slack
 // incoming webhook, and a local SMTP server (smtp-server) with AUTH.
@@ -223,7 +224,7 @@ describe('notifications', () => {
       const env = envWith(notifications);
       const config = parseRollout(JSON.stringify({ version: 1, defaultEnvironment: 'prod', environments: { prod: { target: { type: 'local' }, notifications } }, plan: [{ phase: 'deployment', steps: [{ id: 'tell', kind: 'automated', type: 'notify', title: 'Tell', params }] }] }), 'x.yaml');
       assert.deepEqual(config.environments['prod'], env);
-      const ctx = createContext({ store: pool, config, envName: 'prod', release: { ...release, version: 'v2' }, actor: 'tester', services: {} });
+      const ctx = createContext({ store: pool, config, envName: 'prod', release: { ...release, version: 'v2' }, actor: 'tester', services: runServices() });
       return stepImpl('notify').reconcile(ctx, config.plan[0]!.steps[0] as Parameters<ReturnType<typeof stepImpl>['reconcile']>[1]);
     };
     assert.deepEqual(await run([]), { status: 'done', reason: 'no channels configured' });

@@ -16,6 +16,7 @@ import { gateInput } from './fixtures/gates/gate-input.js';
 import { tinyRepo } from './fixtures/gates/tiny-repo.js';
 import { ADMIN_URL, scratchDatabase } from './support/scratch-db.js';
 import '../src/steps/gates.js';
+import { runServices } from './support/run-services.js';
 
 // `ccr preflight` end to end (the real CLI, store and services), and the gates as plan steps:
 // "cannot check" blocks unless the environment accepts it, and the acceptance is recorded
@@ -119,7 +120,7 @@ describe('gates as plan steps', () => {
   async function reconcileMonitoring(accept: boolean) {
     const config = parseRollout(configText(accept), 'rollout.yaml', { PF_DATABASE_URL: ADMIN_URL });
     const release = await createRelease(store, { env: 'staging', ref: 'v1.0.0-rc.1', strategy: 'canary', startedBy: 'test', phase: 'pre-deployment', previousVersion: null });
-    const ctx = createContext({ store, config, envName: 'staging', release, actor: 'rm@example', services: {} });
+    const ctx = createContext({ store, config, envName: 'staging', release, actor: 'rm@example', services: runServices() });
     const step = config.plan[0]!.steps.find((s) => s.id === 'monitoring') as Extract<PlanStep, { kind: 'automated' }>;
     const result = await stepImpl('gate.monitoring').reconcile(ctx, step);
     // a release in flight per environment: close this one so the next case can start another
@@ -141,7 +142,7 @@ describe('gates as plan steps', () => {
     const results = [];
     for (const options of [{}, { outsideWindow: 'security fix for the session cookie' }]) {
       const release = await createRelease(store, { env: 'staging', ref: 'v1.0.0-rc.1', strategy: 'canary', startedBy: 'test', phase: 'pre-deployment', previousVersion: null, options });
-      const ctx = createContext({ store, config, envName: 'staging', release, actor: 'rm@example', services: {} });
+      const ctx = createContext({ store, config, envName: 'staging', release, actor: 'rm@example', services: runServices() });
       results.push(await stepImpl('gate.window').reconcile(ctx, step));
       await store.query("UPDATE releases SET state = 'aborted' WHERE id = $1", [release.id]);
     }

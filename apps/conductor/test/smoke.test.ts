@@ -12,6 +12,7 @@ import '../src/steps/smoke.js';
 import { createRelease, openStorePool } from '../src/store/index.js';
 import { REPO_ROOT, startApiProcess, type ApiProcess } from './support/api-process.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { runServices } from './support/run-services.js';
 
 // The smoke suite against a real API process, reached through the real router with
 // maintenance on: only requests pinned to the new version (X-CC-Version + X-CC-Pin-Token)
@@ -130,19 +131,19 @@ plan:
     const release = await createRelease(pool, { env: 'smoke-step', ref: VERSION, strategy: 'blue-green', startedBy: 'tester', phase: 'deployment', previousVersion: null });
     const withVersion = { ...release, version: VERSION };
     const smoke: SmokeServices = { smokeTarget: (v) => ({ baseUrl: base, headers: { 'X-CC-Version': v, 'X-CC-Pin-Token': PIN } }), smokeInvite: invite };
-    const ctx = createContext({ store: pool, config, envName: 'smoke', release: withVersion, actor: 'tester', services: { smoke } });
+    const ctx = createContext({ store: pool, config, envName: 'smoke', release: withVersion, actor: 'tester', services: { ...runServices(), smoke } });
     const result = await stepImpl('smoke').reconcile(ctx, step);
     assert.equal(result.status, 'done', result.reason);
     assert.match(result.reason, /^10\/10 checks passed in \d+\.\d s$/);
     const rows = await pool.query('SELECT count(*)::int AS n, bool_and(ok) AS ok FROM smoke_results WHERE release_id = $1', [release.id]);
     assert.deepEqual(rows.rows[0], { n: 10, ok: true });
 
-    const bare = createContext({ store: pool, config, envName: 'smoke', release: withVersion, actor: 'tester', services: {} });
+    const bare = createContext({ store: pool, config, envName: 'smoke', release: withVersion, actor: 'tester', services: runServices() });
     const missing = await stepImpl('smoke').reconcile(bare, step);
     assert.equal(missing.status, 'fail');
     assert.match(missing.reason, /services\.smoke/);
 
-    const badCtx = createContext({ store: pool, config, envName: 'smoke', release: withVersion, actor: 'tester', services: { smoke: { ...smoke, smokeInvite: async () => 'NOPE-NOPE' } } });
+    const badCtx = createContext({ store: pool, config, envName: 'smoke', release: withVersion, actor: 'tester', services: { ...runServices(), smoke: { ...smoke, smokeInvite: async () => 'NOPE-NOPE' } } });
     const failed = await stepImpl('smoke').reconcile(badCtx, step);
     assert.equal(failed.status, 'fail');
     assert.match(failed.reason, /^smoke check signup failed: POST \/api\/auth\/signup: expected 201, got 403 invalid_invite.*; 2\/10 checks passed/);

@@ -1,6 +1,6 @@
 import type { AnalysisConfig } from '../config/index.js';
-import type { VersionCounters } from '../targets/deploy-target.js';
-import type { DeployContext } from '../strategies/services.js';
+import type { VersionCounters } from '../engine/deploy-target.js';
+import type { DeployContext } from '../engine/deploy-context.js';
 import type { Measurement, MetricProvider } from './metric-provider.js';
 import { defaultProviders } from './providers.js';
 import { recordMeasurement } from './record.js';

@@ -1,5 +1,5 @@
 import type { AnalysisConfig } from '../config/index.js';
-import type { VersionCounters } from '../targets/deploy-target.js';
+import type { VersionCounters } from '../engine/deploy-target.js';
 
 // Metric providers sit behind one narrow interface (DESIGN §3 Analysis): the built-in one
 // reads the router's per-version counters, the Prometheus one runs PromQL. Every measurement

@@ -1,4 +1,4 @@
-import type { PinnedRoute } from '../targets/deploy-target.js';
+import type { PinnedRoute } from '../engine/deploy-target.js';
 
 // Low-traffic analysis (the Flagger complaint): instead of passing a canary that real users
 // barely reached, send it pinned requests of our own and judge those. The mix touches the

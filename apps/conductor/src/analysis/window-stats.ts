@@ -1,4 +1,4 @@
-import type { ServiceName, VersionCounters } from '../targets/deploy-target.js';
+import type { ServiceName, VersionCounters } from '../engine/deploy-target.js';
 
 // What happened to one version between two counter snapshots: request and 5xx deltas and the
 // latency histogram of just that window (so a slow canary is judged on its recent requests,

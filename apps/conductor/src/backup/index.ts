@@ -3,7 +3,7 @@ export { createBackup, newBackupId, type CreateBackupInput } from './create.js';
 export { verifyBackup, checkDumpFile, compareCounts, sha256OfFile, type VerifyInput } from './verify.js';
 export { restoreBackup, type RestoreInput, type RestoreResult } from './restore.js';
 export { pruneBackups, protectedReleaseIds, type PruneResult } from './retention.js';
-export { backupDir, envDatabaseUrl } from './locate.js';
+export { backupDir } from './locate.js';
 export * from './records.js';
 export { tableCounts, schemaVersion, listTables } from './table-counts.js';
 export { createScratch, pgRestore, type Scratch } from './scratch.js';

@@ -1,22 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { EnvironmentConfig } from '../config/index.js';
 import type { CcPaths } from '../paths.js';
-import { databaseUrlFile } from '../runtime/runtime-state.js';
 
 /** Where an environment's dumps go: backup.dir (relative to the project) or .cc/backups/<env>. */
 export function backupDir(env: EnvironmentConfig, envName: string, paths: CcPaths): string {
   const dir = env.backup.dir;
   if (!dir) return join(paths.home, 'backups', envName);
   return isAbsolute(dir) ? dir : join(paths.projectRoot, dir);
-}
-
-/** The app's database: environments.<env>.databaseUrl, else the local runtime's. */
-export function envDatabaseUrl(env: EnvironmentConfig, paths: CcPaths): string | null {
-  if (env.databaseUrl) return env.databaseUrl;
-  try {
-    return readFileSync(databaseUrlFile(paths), 'utf8').trim() || null;
-  } catch {
-    return null;
-  }
 }

@@ -15,9 +15,9 @@ import { explainStoreFailure } from '../runtime/not-running.js';
 import { databaseUrlFile } from '../runtime/runtime-state.js';
 import { smokeInviteFromCli } from '../smoke/index.js';
 import { openStorePool, storeUrlFor } from '../store/index.js';
-import type { ArtifactSource, DeployServices } from '../strategies/services.js';
+import type { ArtifactSource, DeployServices } from '../engine/deploy-context.js';
 import { connectTarget } from '../targets/connect.js';
-import type { DeployTarget } from '../targets/deploy-target.js';
+import type { DeployTarget } from '../engine/deploy-target.js';
 import { sendSmokeTraffic } from '../analysis/smoke-traffic.js';
 
 // What the release commands share: the configuration, the environment, the store (PostgreSQL
@@ -41,6 +41,7 @@ export interface OpenEnv {
   close(): Promise<void>;
 }
 
+/** The database the local runtime recorded (`ccr up`), if any. */
 function localDatabaseUrl(paths: CcPaths): string | null {
   try {
     return readFileSync(databaseUrlFile(paths), 'utf8').trim() || null;
@@ -49,6 +50,7 @@ function localDatabaseUrl(paths: CcPaths): string | null {
   }
 }
 
+/** The app's database: environments.<env>.databaseUrl, else the local runtime's. The one place this is decided. */
 export function appDatabaseUrl(env: EnvironmentConfig, paths: CcPaths): string | null {
   return env.databaseUrl || localDatabaseUrl(paths);
 }
@@ -100,6 +102,8 @@ export async function openEnv(envOption?: string): Promise<OpenEnv> {
         return app;
       };
       const s: DeployServices = {
+        paths,
+        databaseUrl: app,
         target: t,
         artifacts: artifactSource(paths, needDb),
         notifier: o.notifier(onFailure),

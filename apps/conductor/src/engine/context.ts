@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { EnvironmentConfig, RolloutConfig } from '../config/index.js';
+import type { CcPaths } from '../paths.js';
 import type { Release, ReleasePatch } from '../store/index.js';
 
 /** Progress events the CLI renders live (and --json streams to stderr when asked). */
@@ -12,11 +13,23 @@ export type ProgressEvent =
 export type ProgressSink = (e: ProgressEvent) => void;
 
 /**
- * The one context every step and strategy shares (the Argo Rollouts habit): configuration,
- * the persisted release, the store, and the ways to report. Targets and notifiers hang off it
- * through `services`, filled in by the command that starts the run.
+ * What every run is given, whatever its steps: no step, gate, hypercare or report code looks
+ * these up itself, so a test (or a controller serving several projects) decides them.
  */
-export interface RolloutContext<S = unknown> {
+export interface RunServices {
+  /** Where local state lives: artifacts, reports, backups, the local runtime's files. */
+  readonly paths: CcPaths;
+  /** The application's database (backups, migration lint and rehearsal); null when none is known. */
+  readonly databaseUrl: string | null;
+}
+
+/**
+ * The one context every step and strategy shares (the Argo Rollouts habit): configuration,
+ * the persisted release, the store, and the ways to report. Paths, the app's database, and
+ * for a deploy the target and notifiers hang off it through `services`, filled in once by the
+ * command that starts the run (engine/deploy-context.ts is what a deploy wires).
+ */
+export interface RolloutContext<S extends RunServices = RunServices> {
   readonly envName: string;
   readonly env: EnvironmentConfig;
   readonly config: RolloutConfig;
@@ -24,7 +37,7 @@ export interface RolloutContext<S = unknown> {
   readonly actor: string;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
-  /** Plugins (target, notifier, artifact store...) wired by the caller; see engine/services.ts. */
+  /** Paths, the app's database and plugins (target, notifier, artifacts...) wired by the caller. */
   readonly services: S;
   /** The release as last persisted. */
   release: Release;

@@ -2,9 +2,9 @@ import type pg from 'pg';
 import type { RolloutConfig } from '../config/index.js';
 import { environment } from '../config/index.js';
 import { audit, updateRelease, type Release } from '../store/index.js';
-import type { ProgressSink, RolloutContext } from './context.js';
+import type { ProgressSink, RolloutContext, RunServices } from './context.js';
 
-export function createContext<S>(o: {
+export function createContext<S extends RunServices>(o: {
   store: pg.Pool;
   config: RolloutConfig;
   envName: string;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolvePlan, type ResolvedStep } from '../plan/resolve.js';
 import { getRelease, getSteps, saveStep, type Release, type ReleaseState } from '../store/index.js';
 import { checkApproval } from './approvals.js';
-import type { RolloutContext } from './context.js';
+import type { RolloutContext, RunServices } from './context.js';
 import { runHook } from './hooks.js';
 import { stepImpl } from './registry.js';
 import { fail, type StepResult } from './step-result.js';
@@ -15,7 +15,7 @@ export interface RunOutcome {
 }
 
 /** What to do when a step fails: undo traffic (rollback) or just clean up new instances. */
-export interface Recovery<S> {
+export interface Recovery<S extends RunServices = RunServices> {
   /** Traffic moved: put every service back on the previous version, then stop the new one. */
   rollback(ctx: RolloutContext<S>, reason: string): Promise<void>;
   /** No traffic moved: stop anything the release started. */
@@ -30,7 +30,7 @@ export class AbortRequested extends Error {
 
 const trafficMoved = (r: Release) => r.data['trafficMoved'] === true;
 
-async function reconcileOnce<S>(ctx: RolloutContext<S>, rs: ResolvedStep): Promise<StepResult> {
+async function reconcileOnce<S extends RunServices>(ctx: RolloutContext<S>, rs: ResolvedStep): Promise<StepResult> {
   const s = rs.step;
   try {
     if (s.kind === 'manual') return await checkApproval(ctx.store, ctx.release.id, s.id);
@@ -43,7 +43,7 @@ async function reconcileOnce<S>(ctx: RolloutContext<S>, rs: ResolvedStep): Promi
 }
 
 /** Reads control requests (pause, promote, abort) written by other ccr processes. */
-async function checkControl<S>(ctx: RolloutContext<S>): Promise<void> {
+async function checkControl<S extends RunServices>(ctx: RolloutContext<S>): Promise<void> {
   const fresh = await getRelease(ctx.store, ctx.release.id);
   if (!fresh) throw new Error(`release ${ctx.release.id} disappeared from the store`);
   ctx.release = fresh;
@@ -56,7 +56,7 @@ async function checkControl<S>(ctx: RolloutContext<S>): Promise<void> {
  * each transition. Steps already done are skipped, so a resumed run continues where the
  * killed one stopped; the current step reconciles again, which is safe because it is idempotent.
  */
-export async function runRelease<S>(ctx: RolloutContext<S>, recovery: Recovery<S>): Promise<RunOutcome> {
+export async function runRelease<S extends RunServices>(ctx: RolloutContext<S>, recovery: Recovery<S>): Promise<RunOutcome> {
   const plan = resolvePlan(ctx.config, ctx.envName);
   const records = new Map((await getSteps(ctx.store, ctx.release.id)).map((r) => [r.stepId, r]));
   try {
@@ -102,7 +102,7 @@ export async function runRelease<S>(ctx: RolloutContext<S>, recovery: Recovery<S
   return { state: 'promoted', exitCode: 0, reason: 'all steps done' };
 }
 
-async function failRelease<S>(
+async function failRelease<S extends RunServices>(
   ctx: RolloutContext<S>,
   recovery: Recovery<S>,
   reason: string,
@@ -141,6 +141,6 @@ async function failRelease<S>(
   return { state: finalState, exitCode: errorExit ?? 2, reason };
 }
 
-function emitStep<S>(ctx: RolloutContext<S>, rs: ResolvedStep, total: number, status: string, reason: string): void {
+function emitStep<S extends RunServices>(ctx: RolloutContext<S>, rs: ResolvedStep, total: number, status: string, reason: string): void {
   ctx.progress({ type: 'step', phase: rs.phase, step: rs.step.id, title: rs.step.title, status, reason, index: rs.index, total });
 }

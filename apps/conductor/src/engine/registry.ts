@@ -1,9 +1,9 @@
 import type { PlanStep, StepType } from '../config/index.js';
-import type { RolloutContext } from './context.js';
+import type { RolloutContext, RunServices } from './context.js';
 import { fail, type StepResult } from './step-result.js';
 
 /** One built-in step type: an idempotent reconcile. */
-export interface StepImpl<S = unknown> {
+export interface StepImpl<S extends RunServices = RunServices> {
   /** Called repeatedly until it returns done, skipped or fail. Must be safe to re-run after a crash. */
   reconcile(ctx: RolloutContext<S>, step: Extract<PlanStep, { kind: 'automated' }>): Promise<StepResult>;
   /** Does this step move user traffic? Failures after such a step trigger automatic rollback. */
@@ -29,7 +29,7 @@ export const PENDING_STEP_TYPES: Partial<Record<StepType, string>> = {
 
 const registry = new Map<StepType, StepImpl<never>>();
 
-export function registerStep<S>(type: StepType, impl: StepImpl<S>): void {
+export function registerStep<S extends RunServices>(type: StepType, impl: StepImpl<S>): void {
   registry.set(type, impl as StepImpl<never>);
   delete PENDING_STEP_TYPES[type];
 }
@@ -39,7 +39,7 @@ export function isImplemented(type: StepType): boolean {
 }
 
 /** A placeholder never passes silently: it fails with the reason it is missing. */
-export function stepImpl<S>(type: StepType): StepImpl<S> {
+export function stepImpl<S extends RunServices>(type: StepType): StepImpl<S> {
   const impl = registry.get(type);
   if (impl) return impl as unknown as StepImpl<S>;
   return {

@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { Measurement } from '../analysis/metric-provider.js';
 import { measurePromQL } from '../analysis/prometheus-provider.js';
 import { quantileMs, windowStats } from '../analysis/window-stats.js';
-import type { DeployTarget, PinnedRoute, VersionCounters } from '../targets/deploy-target.js';
+import type { DeployTarget, PinnedRoute, VersionCounters } from '../engine/deploy-target.js';
 import type { HypercareParams } from './params.js';
 
 // Hypercare's signals, each one check turned into a Measurement (stored like analysis ones, so

@@ -5,9 +5,8 @@ import type { Measurement } from '../analysis/metric-provider.js';
 import { done, fail, wait, type StepResult } from '../engine/step-result.js';
 import type { Notifier } from '../notify/index.js';
 import { createNotifier } from '../notify/index.js';
-import { ccPaths } from '../paths.js';
-import type { DeployContext } from '../strategies/services.js';
-import type { VersionCounters } from '../targets/deploy-target.js';
+import type { DeployContext } from '../engine/deploy-context.js';
+import type { VersionCounters } from '../engine/deploy-target.js';
 import { END_KEY, type HypercareEndRequest } from './control.js';
 import { hypercareParams, type HypercareParams } from './params.js';
 import { diskSignal, outboxSignals, querySignals, restartSignal, trafficSignals } from './signals.js';
@@ -32,9 +31,6 @@ export interface HypercareState {
 
 type AutomatedStep = Extract<PlanStep, { kind: 'automated' }>;
 
-let dataHome: string | null = null;
-/** The data folder whose disk is watched by default (resolved once: it may ask git). */
-const home = () => (dataHome ??= ccPaths().home);
 
 function notifierOf(ctx: DeployContext): Notifier {
   return ctx.services?.notifier ?? createNotifier(ctx.env, ctx.store);
@@ -53,7 +49,7 @@ async function runChecks(ctx: DeployContext, p: HypercareParams, st: HypercareSt
   }
   out.push(...(await outboxSignals(p, target.pinned(st.version))));
   out.push(...(await restartSignal(p, target, st.version, st.instances)));
-  out.push(...diskSignal(p, home()));
+  out.push(...diskSignal(p, ctx.services.paths.home)); // the data folder's disk
   out.push(...(await querySignals(p, p.prometheusUrl ?? process.env['PROMETHEUS_URL'], { version: st.version, stable })));
   return { measurements: out, after };
 }

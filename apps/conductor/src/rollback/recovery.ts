@@ -2,7 +2,7 @@ import { backupOfRelease } from '../backup/index.js';
 import type { Recovery } from '../engine/executor.js';
 import { CcrError } from '../errors.js';
 import type { ReleaseSchemaData } from '../schema/rollback-plan.js';
-import { data, type DeployContext, type DeployServices } from '../strategies/services.js';
+import { data, type DeployContext, type DeployServices } from '../engine/deploy-context.js';
 import { switchBack } from './switch-back.js';
 
 // The executor's Recovery for real deploys. rollback: traffic moved, so every service goes

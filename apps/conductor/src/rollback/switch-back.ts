@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { audit, setActiveVersion } from '../store/index.js';
-import type { DeployTarget, TrafficView } from '../targets/deploy-target.js';
+import type { DeployTarget, TrafficView } from '../engine/deploy-target.js';
 import type { Notifier } from '../notify/index.js';
 import { cancelScaleDowns } from '../strategies/scale-down.js';
 

@@ -1,6 +1,6 @@
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
-import type { DeployServices } from '../strategies/services.js';
+import type { DeployServices } from '../engine/deploy-context.js';
 
 // artifact.build: the release's git ref becomes an immutable artifact; its version and commit
 // are recorded on the release. Re-running finds the artifact and does nothing.

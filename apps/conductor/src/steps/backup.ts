@@ -1,9 +1,8 @@
-import { backupDir, backupOfRelease, createBackup, envDatabaseUrl, getBackup, pruneBackups, verifyBackup } from '../backup/index.js';
+import { backupDir, backupOfRelease, createBackup, getBackup, pruneBackups, verifyBackup } from '../backup/index.js';
 import type { RolloutContext } from '../engine/context.js';
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
 import { errorMessage } from '../errors.js';
-import { ccPaths } from '../paths.js';
 
 // backup.create (seed I.3 "Final Backup") and backup.verify ("Verify Backup & Recovery Plan").
 // The release remembers its backup id, so a resumed release neither dumps twice nor verifies
@@ -20,8 +19,7 @@ registerStep('backup.create', {
       const b = await getBackup(ctx.store, known);
       if (b && b.status !== 'pruned') return done(`backup ${b.id} of this release already taken (${b.sizeBytes} bytes, schema ${b.schemaVersion})`, { backupId: b.id });
     }
-    const paths = ccPaths();
-    const url = envDatabaseUrl(ctx.env, paths);
+    const { paths, databaseUrl: url } = ctx.services;
     if (!url) return fail(`environment ${ctx.envName} has no databaseUrl and no local runtime database is recorded`);
     try {
       const b = await createBackup({
@@ -48,7 +46,7 @@ registerStep('backup.verify', {
     if (!b) return fail('this release has no backup to verify: the backup.create step must run first');
     if (b.status === 'verified') return done(`backup ${b.id} verified (${b.verifyResult?.rows ?? 0} rows, schema ${b.verifyResult?.schemaVersion ?? '?'})`, { backupId: b.id });
     if (b.status === 'verify_failed') return fail(`backup ${b.id} failed verification and cannot satisfy this gate: ${(b.verifyResult?.problems ?? []).join('; ')}`);
-    const url = envDatabaseUrl(ctx.env, ccPaths());
+    const url = ctx.services.databaseUrl;
     if (!url) return fail(`environment ${ctx.envName} has no database URL to restore the scratch copy on`);
     try {
       const v = await verifyBackup({ store: ctx.store, id: b.id, serverUrl: url, config: ctx.env.backup, progress: (l) => log(ctx, l) });

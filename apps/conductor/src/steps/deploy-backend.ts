@@ -1,7 +1,7 @@
 import { registerStep } from '../engine/registry.js';
 import { fail } from '../engine/step-result.js';
 import { reconcileStrategy } from '../strategies/index.js';
-import type { DeployServices } from '../strategies/services.js';
+import type { DeployServices } from '../engine/deploy-context.js';
 
 // deploy.backend: the release's strategy (blue-green, canary or rolling) moves the api.
 registerStep<DeployServices>('deploy.backend', {

@@ -1,6 +1,6 @@
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
-import type { DeployServices } from '../strategies/services.js';
+import type { DeployServices } from '../engine/deploy-context.js';
 
 // gate.artifact: every file of the artifact still hashes to its manifest (nothing edited
 // since the build), checked right before it is deployed.

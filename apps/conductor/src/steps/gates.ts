@@ -3,7 +3,6 @@ import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
 import { GATE_OF_STEP, runGate } from '../gates/index.js';
 import { judge, recordGate } from '../gates/record.js';
-import { ccPaths } from '../paths.js';
 
 // The pre-deployment gates as plan steps: the same gates `ccr preflight` runs, judged against
 // the environment's acceptCannotCheck, and recorded with the release (gate_results), so the
@@ -15,7 +14,7 @@ for (const type of STEP_TYPES) {
   const gate = GATE_OF_STEP[type]!;
   registerStep(type, {
     async reconcile(ctx) {
-      const paths = ccPaths();
+      const { paths } = ctx.services;
       const outsideWindow = ctx.release.options['outsideWindow'];
       const outcome = await runGate(gate, {
         envName: ctx.envName, env: ctx.env, gates: ctx.env.gates, ref: ctx.release.ref, repo: paths.projectRoot, artifactsDir: paths.artifacts,

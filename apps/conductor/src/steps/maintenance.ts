@@ -1,6 +1,6 @@
 import { registerStep } from '../engine/registry.js';
 import { done, skipped } from '../engine/step-result.js';
-import { data, type DeployContext, type DeployServices } from '../strategies/services.js';
+import { data, type DeployContext, type DeployServices } from '../engine/deploy-context.js';
 
 // maintenance.on/off (seed II.1 and II.6): only when the plan wraps the deploy
 // (maintenance.wrapDeploy) or the deploy was started with --maintenance. Pinned smoke

@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import { loadArtifact } from '../artifacts/store.js';
-import { envDatabaseUrl } from '../backup/index.js';
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
 import { errorMessage } from '../errors.js';
-import { ccPaths } from '../paths.js';
 import { describeHazards, lintMigrations } from '../schema/lint.js';
 
 // migrate.lint: squawk over the release artifact's pending migrations. The acknowledgements
@@ -14,11 +12,11 @@ registerStep('migrate.lint', {
   async reconcile(ctx) {
     const version = ctx.release.version;
     if (!version) return fail('no artifact yet: the build step has not run');
-    const paths = ccPaths();
+    const { paths } = ctx.services;
     try {
       const artifact = loadArtifact(paths.artifacts, version);
       const r = await lintMigrations({
-        dir: join(artifact.dir, artifact.manifest.migrationsDir), databaseUrl: envDatabaseUrl(ctx.env, paths),
+        dir: join(artifact.dir, artifact.manifest.migrationsDir), databaseUrl: ctx.services.databaseUrl,
         lockTimeoutMs: ctx.env.migrations.lockTimeout, statementTimeoutMs: ctx.env.migrations.statementTimeout,
       });
       const summary = { linted: r.linted, acknowledgements: r.acknowledgements, hazards: r.hazards.length, advice: r.advice.length, rollForwardOnly: r.rollForwardOnly };

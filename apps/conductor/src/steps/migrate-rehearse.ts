@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import { loadArtifact } from '../artifacts/store.js';
-import { envDatabaseUrl } from '../backup/index.js';
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
 import { errorMessage } from '../errors.js';
-import { ccPaths } from '../paths.js';
 import { artifactSmoke } from '../schema/old-version-smoke.js';
 import { describeRehearsal, rehearse } from '../schema/rehearse.js';
 
@@ -16,8 +14,7 @@ registerStep('migrate.rehearse', {
   async reconcile(ctx) {
     const version = ctx.release.version;
     if (!version) return fail('no artifact yet: the build step has not run');
-    const paths = ccPaths();
-    const url = envDatabaseUrl(ctx.env, paths);
+    const { paths, databaseUrl: url } = ctx.services;
     if (!url) return fail(`environment ${ctx.envName} has no database URL`);
     try {
       const artifact = loadArtifact(paths.artifacts, version);

@@ -1,6 +1,6 @@
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
-import type { DeployServices } from '../strategies/services.js';
+import type { DeployServices } from '../engine/deploy-context.js';
 
 // migrate: the artifact's own migrate CLI (api/migrate.mjs up --json) runs once, under the
 // migrator's advisory lock, before any instance of the new version starts, with the

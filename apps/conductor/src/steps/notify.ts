@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RunServices } from '../engine/context.js';
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
 import { createNotifier, NOTIFY_EVENTS, type Notifier } from '../notify/index.js';
@@ -19,7 +20,7 @@ const params = z.strictObject({
   reason: z.string().max(500).optional(),
 });
 
-registerStep<{ notifier?: Notifier }>('notify', {
+registerStep<RunServices & { notifier?: Notifier }>('notify', {
   async reconcile(ctx, step) {
     const p = params.safeParse(step.params);
     if (!p.success) {

@@ -1,7 +1,6 @@
 import { registerStep } from '../engine/registry.js';
 import { done } from '../engine/step-result.js';
 import { refreshMetricsFile } from '../metrics/textfile.js';
-import { ccPaths } from '../paths.js';
 import { writeReports } from '../report/write.js';
 
 // Plan step `report` (seed III.5): writes the release record, .cc/reports/<release>.md and
@@ -10,7 +9,7 @@ import { writeReports } from '../report/write.js';
 // any time.
 registerStep('report', {
   async reconcile(ctx) {
-    const home = ccPaths().home;
+    const { home } = ctx.services.paths;
     const files = await writeReports(ctx.store, home, ctx.release.id);
     await refreshMetricsFile(ctx.store, home, (m) => ctx.progress({ type: 'log', level: 'warn', message: m }));
     return done(`release record written: ${files.join(', ')}`, { report: files });

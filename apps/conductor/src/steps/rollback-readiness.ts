@@ -1,6 +1,6 @@
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
-import { data, type DeployServices } from '../strategies/services.js';
+import { data, type DeployServices } from '../engine/deploy-context.js';
 
 // gate.rollback-readiness (seed I.4): before anything changes, the version to roll back to is
 // known, carries all traffic, and its artifact is on hand and intact, so a rollback can start

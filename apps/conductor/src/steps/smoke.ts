@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RunServices } from '../engine/context.js';
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
 import { recordSmoke, runSmokeSuite, summarizeSmoke, SMOKE_CHECK_NAMES, type SmokeServices } from '../smoke/index.js';
@@ -18,7 +19,7 @@ const params = z.strictObject({
   timeoutMs: z.number().int().min(100).max(120_000).optional(),
 });
 
-registerStep<{ smoke?: SmokeServices }>('smoke', {
+registerStep<RunServices & { smoke?: SmokeServices }>('smoke', {
   async reconcile(ctx, step) {
     const p = params.safeParse(step.params);
     if (!p.success) {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/index.js';
 import { done, fail, type StepResult } from '../engine/step-result.js';
 import { pinnedSmoke } from './pinned-smoke.js';
-import { data, type DeployContext } from './services.js';
+import { data, type DeployContext } from '../engine/deploy-context.js';
 import { ensureInstances, markActive, shiftTraffic } from './traffic.js';
 
 // Blue/green: the new version's instances start beside the old ones and must be ready; the

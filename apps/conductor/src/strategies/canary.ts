@@ -2,7 +2,7 @@ import { continueAnalysis, startAnalysis, type AnalysisState } from '../analysis
 import type { AnalysisConfig, CanaryStep } from '../config/index.js';
 import { formatDuration } from '../config/index.js';
 import { done, fail, wait, type StepResult } from '../engine/step-result.js';
-import { data, type DeployContext } from './services.js';
+import { data, type DeployContext } from '../engine/deploy-context.js';
 import { ensureInstances, markActive, shiftTraffic } from './traffic.js';
 
 // Canary: the new version's instances start beside the stable ones, then the api service's

@@ -1,5 +1,5 @@
 import { done, fail, skipped, wait, type StepResult } from '../engine/step-result.js';
-import { data, type DeployContext } from './services.js';
+import { data, type DeployContext } from '../engine/deploy-context.js';
 import { shiftTraffic } from './traffic.js';
 
 // Frontend: after the API (the seed's order), the web service switches to the new version's

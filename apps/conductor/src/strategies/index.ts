@@ -2,7 +2,7 @@ import { fail, type StepResult } from '../engine/step-result.js';
 import { reconcileBlueGreen } from './blue-green.js';
 import { reconcileCanary } from './canary.js';
 import { reconcileRolling } from './rolling.js';
-import type { DeployContext } from './services.js';
+import type { DeployContext } from '../engine/deploy-context.js';
 
 export type StrategyName = 'blue-green' | 'canary' | 'rolling';
 

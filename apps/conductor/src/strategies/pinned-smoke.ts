@@ -1,5 +1,5 @@
 import { recordSmoke, runSmokeSuite, summarizeSmoke } from '../smoke/index.js';
-import type { DeployContext } from './services.js';
+import type { DeployContext } from '../engine/deploy-context.js';
 
 /** The smoke suite pinned to a version before it gets user traffic; results are stored. */
 export async function pinnedSmoke(ctx: DeployContext, version: string): Promise<{ ok: boolean; summary: string }> {

@@ -1,5 +1,5 @@
 import { done, type StepResult } from '../engine/step-result.js';
-import { data, type DeployContext } from './services.js';
+import { data, type DeployContext } from '../engine/deploy-context.js';
 import { liveInstances, markActive, shiftTraffic } from './traffic.js';
 
 // Rolling: one instance at a time, maxUnavailable 0. Each round starts one new instance and

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { audit } from '../store/index.js';
-import type { DeployTarget } from '../targets/deploy-target.js';
+import type { DeployTarget } from '../engine/deploy-target.js';
 
 // Old versions kept warm after a switch are stopped when their scaleDownDelay is over. The
 // due time is stored in the release (data.scaleDown), not in a timer of the conductor that

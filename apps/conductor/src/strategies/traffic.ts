@@ -1,6 +1,6 @@
 import { setActiveVersion } from '../store/index.js';
-import type { TrafficPlan, TrafficView } from '../targets/deploy-target.js';
-import type { DeployContext } from './services.js';
+import type { TrafficPlan, TrafficView } from '../engine/deploy-target.js';
+import type { DeployContext } from '../engine/deploy-context.js';
 
 // Every traffic change of a release goes through here: the target applies it atomically, then
 // the split is recorded (traffic_history), shown (progress) and, once user traffic reaches

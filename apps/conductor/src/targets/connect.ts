@@ -5,7 +5,7 @@ import { SupervisorClient } from '../runtime/control-client.js';
 import { RouterAdminClient } from '../runtime/router-client.js';
 import { readRuntime } from '../runtime/runtime-state.js';
 import { readSecret } from '../runtime/secrets.js';
-import type { DeployTarget } from './deploy-target.js';
+import type { DeployTarget } from '../engine/deploy-target.js';
 import { connectHaproxyTarget } from './haproxy/connect-haproxy.js';
 import { LocalTarget } from './local-target.js';
 

@@ -2,7 +2,7 @@ import type { RouterStateInput } from '@cc/contracts';
 import { CcrError } from '../errors.js';
 import type { RouterAdminClient } from '../runtime/router-client.js';
 import type { InstanceController, InstanceInfo } from '../supervisor/types.js';
-import type { DeployTarget, PinnedRoute, TargetInstance, TrafficPlan, TrafficView, VersionCounters } from './deploy-target.js';
+import type { DeployTarget, PinnedRoute, TargetInstance, TrafficPlan, TrafficView, VersionCounters } from '../engine/deploy-target.js';
 import { parseRouterCounters } from './prometheus-text.js';
 import { planDetach, planRoute, viewOf } from './router-plan.js';
 

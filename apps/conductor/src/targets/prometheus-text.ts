@@ -1,4 +1,4 @@
-import type { ServiceName, VersionCounters } from './deploy-target.js';
+import type { ServiceName, VersionCounters } from '../engine/deploy-target.js';
 
 // Reads the router's Prometheus text: its per-version counters and latency histogram. The
 // JSON metrics endpoint only has quantiles since start-up, and analysis needs quantiles over

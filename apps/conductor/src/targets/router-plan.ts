@@ -1,6 +1,6 @@
 import type { RouterState, RouterStateInput, RouterTarget } from '@cc/contracts';
 import { CcrError } from '../errors.js';
-import { SERVICES, type ServiceName, type TargetInstance, type TrafficPlan, type TrafficView } from './deploy-target.js';
+import { SERVICES, type ServiceName, type TargetInstance, type TrafficPlan, type TrafficView } from '../engine/deploy-target.js';
 
 // Traffic changes as plain data (the Kamal habit): a pure function turns the router's current
 // state, the running instances and a desired plan into the next router state, so tests compare

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { DeployTarget } from '../../src/targets/deploy-target.js';
+import type { DeployTarget } from '../../src/engine/deploy-target.js';
 
 // The shared contract every DeployTarget passes (local today; haproxy and kubernetes reuse
 // it). A harness gives a target with `stable` running on two instances and carrying all

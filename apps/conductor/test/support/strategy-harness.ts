@@ -6,10 +6,11 @@ import type { ProgressEvent } from '../../src/engine/context.js';
 import type { Notifier, NotifyData, NotifyEvent } from '../../src/notify/index.js';
 import { deployRecovery } from '../../src/rollback/recovery.js';
 import { loadStepImplementations } from '../../src/steps/index.js';
-import type { DeployServices } from '../../src/strategies/services.js';
+import type { DeployServices } from '../../src/engine/deploy-context.js';
 import { sendSmokeTraffic } from '../../src/analysis/smoke-traffic.js';
 import { createRelease, updateRelease, type Release } from '../../src/store/index.js';
 import type { Stage } from './fake-fleet.js';
+import { runServices } from './run-services.js';
 
 // Runs real releases (executor, steps, strategies, recovery) against a Stage: the plan is just
 // the traffic steps, artifacts are pretend (every version "exists"), notifications are kept.
@@ -72,6 +73,7 @@ export async function runDeploy(store: pg.Pool, s: Stage, o: { version: string; 
   await o.beforeRun?.(release);
   const notifier = new RecordingNotifier();
   const services: DeployServices = {
+    ...runServices(),
     target: s.target,
     instances: 2,
     notifier,

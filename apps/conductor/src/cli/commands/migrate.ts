@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { envDatabaseUrl } from '../../backup/index.js';
 import { loadArtifact } from '../../artifacts/store.js';
 import { environment, loadRollout } from '../../config/index.js';
 import { CcrError } from '../../errors.js';
@@ -9,7 +8,7 @@ import { describeHazards, lintMigrations } from '../../schema/lint.js';
 import { artifactSmoke } from '../../schema/old-version-smoke.js';
 import { describeRehearsal, rehearse } from '../../schema/rehearse.js';
 import { getEnvState } from '../../store/index.js';
-import { openEnv } from '../open-env.js';
+import { appDatabaseUrl, openEnv } from '../open-env.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
 
 type LintOpts = GlobalOptions & { dir?: string; version?: string; databaseUrl?: string; all?: boolean };
@@ -44,7 +43,7 @@ Example:
         const dir = opts.dir ?? (opts.version
           ? (() => { const a = loadArtifact(paths.artifacts, opts.version); return join(a.dir, a.manifest.migrationsDir); })()
           : join(paths.projectRoot, 'apps/api/migrations'));
-        const databaseUrl = opts.all ? null : (opts.databaseUrl ?? envDatabaseUrl(env, paths));
+        const databaseUrl = opts.all ? null : (opts.databaseUrl ?? appDatabaseUrl(env, paths));
         const r = await lintMigrations({ dir, databaseUrl, lockTimeoutMs: env.migrations.lockTimeout, statementTimeoutMs: env.migrations.statementTimeout });
         const problems = describeHazards(r);
         emit(opts, { ...r, dir, problems }, () => [

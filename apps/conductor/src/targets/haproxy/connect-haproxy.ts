@@ -3,7 +3,7 @@ import { CcrError } from '../../errors.js';
 import type { CcPaths } from '../../paths.js';
 import { SupervisorClient } from '../../runtime/control-client.js';
 import { readSecret } from '../../runtime/secrets.js';
-import type { DeployTarget } from '../deploy-target.js';
+import type { DeployTarget } from '../../engine/deploy-target.js';
 import { HaproxyDataPlane } from './data-plane.js';
 import { HaproxyTarget } from './haproxy-target.js';
 import { HaproxyRuntime } from './runtime-api.js';

@@ -1,5 +1,5 @@
 import type { RouterMetricsSnapshot, RouterStatusClass, RouterVersionMetrics } from '@cc/contracts';
-import { SERVICES, type ServiceName, type VersionCounters } from '../deploy-target.js';
+import { SERVICES, type ServiceName, type VersionCounters } from '../../engine/deploy-target.js';
 import { assetBackend, COUNTERS_TABLE, LATENCY_BUCKETS_S, slotBackend, type HaproxyLayout } from './layout.js';
 import { showOk, type HaproxyRuntime } from './runtime-api.js';
 import type { RuntimeFiles } from './runtime-files.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { routerStateSchema, type RouterMaintenance, type RouterState, type RouterStateInput, type RouterTarget } from '@cc/contracts';
 import { CcrError } from '../../errors.js';
-import { SERVICES, type ServiceName } from '../deploy-target.js';
+import { SERVICES, type ServiceName } from '../../engine/deploy-target.js';
 import { assetBackend, serverName, slotBackend, type HaproxyLayout } from './layout.js';
 import { renderMaintenance } from './maintenance-bodies.js';
 import { showOk, type HaproxyRuntime } from './runtime-api.js';

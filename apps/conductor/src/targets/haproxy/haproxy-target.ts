@@ -1,6 +1,6 @@
 import { CcrError } from '../../errors.js';
 import type { InstanceController, InstanceInfo } from '../../supervisor/types.js';
-import type { DeployTarget, PinnedRoute, TargetInstance, TrafficPlan, TrafficView, VersionCounters } from '../deploy-target.js';
+import type { DeployTarget, PinnedRoute, TargetInstance, TrafficPlan, TrafficView, VersionCounters } from '../../engine/deploy-target.js';
 import { planDetach, planRoute, viewOf } from '../router-plan.js';
 import { readCounters } from './counters.js';
 import type { HaproxyDataPlane } from './data-plane.js';

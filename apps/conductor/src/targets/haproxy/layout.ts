@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ServiceName } from '../deploy-target.js';
+import type { ServiceName } from '../../engine/deploy-target.js';
 
 // Names shared by the config renderer and the data plane: which backends exist, and the map
 // and ACL files that the Runtime API edits. A ccr process finds the files again by asking

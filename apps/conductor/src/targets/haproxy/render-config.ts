@@ -1,4 +1,4 @@
-import { SERVICES } from '../deploy-target.js';
+import { SERVICES } from '../../engine/deploy-target.js';
 import { aclPath, assetBackend, COUNTERS_TABLE, LATENCY_BUCKETS_S, mapPath, slotBackend, type HaproxyLayout } from './layout.js';
 
 // haproxy.cfg for the CC data plane. The config is static: servers, weights, pinning, the

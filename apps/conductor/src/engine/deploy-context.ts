@@ -1,11 +1,13 @@
-import type { RolloutContext } from '../engine/context.js';
+import type { RolloutContext, RunServices } from './context.js';
 import type { AppliedMigration, MigrateOptions } from '../runtime/migrate.js';
 import type { Notifier } from '../notify/index.js';
 import type { SmokeServices } from '../smoke/index.js';
-import type { DeployTarget } from '../targets/deploy-target.js';
+import type { DeployTarget } from './deploy-target.js';
 
-// What `ccr deploy` wires into ctx.services for the steps and strategies of this issue. Each
-// piece is a narrow interface so tests can give real routers and simple upstreams.
+// What a deploy or a rollback wires into ctx.services (cli/open-env.ts does it for ccr): the
+// target, the artifacts, smoke tests and notifications, on top of what every run gets
+// (RunServices: paths and the app's database). Each piece is a narrow interface so tests can
+// give real routers and simple upstreams.
 
 export interface ArtifactSource {
   /** Builds (or reuses) the artifact of a git ref; returns its version and commit. */
@@ -22,7 +24,7 @@ export interface ArtifactSource {
   migrate(version: string, opts?: MigrateOptions): Promise<{ applied: number; steps?: AppliedMigration[] }>;
 }
 
-export interface DeployServices {
+export interface DeployServices extends RunServices {
   target: DeployTarget;
   artifacts: ArtifactSource;
   smoke?: SmokeServices;
