@@ -2,8 +2,34 @@
 // dependency direction of DESIGN §2 (apps may import packages; packages never import apps; the
 // web app never imports API code; the conductor reaches the app only through public surfaces).
 import tseslint from 'typescript-eslint';
+import { CONDUCTOR_LAYERS, PROCESS_FOLDER } from './apps/conductor/layers.mjs';
 
-const restrict = (patterns) => ['error', { patterns }];
+const restrict = (patterns, paths = []) => ['error', { patterns, paths }];
+
+const conductorApps = { group: ['@cc/api', '@cc/web', '**/apps/api/src/**', '**/apps/web/src/**'], message: 'the conductor reaches the app only through HTTP, migration files and the artifact manifest (DESIGN §2)' };
+
+/**
+ * One block per conductor folder: it may not import a folder of a higher layer
+ * (apps/conductor/layers.mjs), and only command/ may start processes. Each block repeats the
+ * app rule because a later block's options replace an earlier one's.
+ */
+function conductorLayerBlocks() {
+  return CONDUCTOR_LAYERS.flatMap((layer, i) => {
+    const higher = CONDUCTOR_LAYERS.slice(0, i).flat();
+    return layer.map((folder) => {
+      const patterns = [conductorApps];
+      if (higher.length) {
+        patterns.push({
+          regex: `^(\\.\\.?/)+(${higher.join('|')})/`,
+          message: `${folder} (layer ${i + 1}) must not import from a layer above it (${higher.join(', ')}); move the shared code down (apps/conductor/layers.mjs, DESIGN §5)`,
+        });
+      }
+      const processes = folder === PROCESS_FOLDER ? [] : ['node:child_process', 'child_process'].map((name) => ({ name, message: 'start processes through apps/conductor/src/command (one way to run a process, DESIGN §5)' }));
+      const files = folder.includes('.') || ['errors', 'paths', 'conductor-root'].includes(folder) ? [`apps/conductor/src/${folder}.ts`] : [`apps/conductor/src/${folder}/**/*.ts`];
+      return { files, rules: { 'no-restricted-imports': restrict(patterns, processes) } };
+    });
+  });
+}
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.cc/**', 'test-results/**', 'apps/web/dist/**', '**/*.js', '**/*.mjs'] },
@@ -26,8 +52,9 @@ export default tseslint.config(
   },
   {
     files: ['apps/conductor/**/*.ts'],
-    rules: { 'no-restricted-imports': restrict([{ group: ['@cc/api', '@cc/web', '**/apps/api/src/**', '**/apps/web/src/**'], message: 'the conductor reaches the app only through HTTP, migration files and the artifact manifest (DESIGN §2)' }]) },
+    rules: { 'no-restricted-imports': restrict([conductorApps]) },
   },
+  ...conductorLayerBlocks(),
   {
     files: ['apps/api/**/*.ts'],
     rules: { 'no-restricted-imports': restrict([{ group: ['@cc/web', '@cc/conductor', '**/apps/web/**', '**/apps/conductor/**'], message: 'the API does not import other apps (DESIGN §2)' }]) },

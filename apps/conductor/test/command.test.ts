@@ -173,7 +173,7 @@ describe('runChecked and runPlan', () => {
 
 describe('launch', () => {
   test('starts a long-running process, captures its output and stops its group', async () => {
-    const p = await launch({ argv: ['sh', '-c', 'echo ready; sleep 300 & wait'] }, { output: 'capture' });
+    const p = launch({ argv: ['sh', '-c', 'echo ready; sleep 300 & wait'] }, { output: 'capture' });
     const until = Date.now() + 10_000;
     while (!p.output().includes('ready') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     assert.equal(p.output(), 'ready\n');
@@ -185,10 +185,10 @@ describe('launch', () => {
 
   test('appends output to a log file and reports a missing program clearly', async () => {
     const log = join(tmp, 'logs', 'daemon.log');
-    const p = await launch({ argv: ['sh', '-c', 'echo hello'] }, { output: { appendTo: log } });
+    const p = launch({ argv: ['sh', '-c', 'echo hello'] }, { output: { appendTo: log } });
     assert.deepEqual(await p.exited, { code: 0, signal: null });
     assert.equal(readFileSync(log, 'utf8'), 'hello\n');
-    await assert.rejects(launch({ argv: ['ccr-no-such-daemon'] }, { output: 'ignore' }), (err: CcrError) => err.code === 'not_found');
+    assert.throws(() => launch({ argv: ['ccr-no-such-daemon'] }, { output: 'ignore' }), (err: CcrError) => err.code === 'not_found' && err.message === 'cannot run ccr-no-such-daemon: no such program on PATH');
   });
 });
 

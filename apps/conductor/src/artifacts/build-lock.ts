@@ -1,7 +1,7 @@
 import { openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcrError } from '../errors.js';
-import { isAlive } from '../supervisor/process-control.js';
+import { isAlive } from '../command/index.js';
 
 /**
  * One build per version at a time, across processes: an O_EXCL lock file holding the pid.

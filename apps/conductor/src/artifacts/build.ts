@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadMigrationFiles } from '@cc/pg-migrate';
 import { CcrError } from '../errors.js';
 import { INSTALL_ROOT } from '../paths.js';
-import { isAlive } from '../supervisor/process-control.js';
+import { isAlive } from '../command/index.js';
 import { withBuildLock } from './build-lock.js';
 import { bundleApi } from './bundle-api.js';
 import { resolveRef } from './git.js';

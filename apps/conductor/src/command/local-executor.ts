@@ -175,7 +175,9 @@ export interface LaunchOptions {
   /** Where output goes: appended to a file (created 0600), kept in memory (its tail), or dropped. */
   readonly output: { appendTo: string } | 'capture' | 'ignore';
   /** Run as this user (root starting PostgreSQL as postgres). */
-  readonly user?: { uid: number; gid: number };
+  readonly user?: { uid: number; gid: number } | undefined;
+  /** Open descriptors handed to the process as its fds 3, 4, … (listening sockets a supervisor holds). */
+  readonly inheritFds?: readonly number[] | undefined;
 }
 
 export interface LaunchedProcess {
@@ -195,9 +197,10 @@ export interface LaunchedProcess {
 /**
  * Starts a long-running process (a daemon, a server for a test) in its own session. It is not
  * stopped when this process exits: instances, the router and PostgreSQL outlive the ccr that
- * started them, and a restarted supervisor adopts them.
+ * started them, and a restarted supervisor adopts them. Throws the coded start error at once
+ * when it cannot start (no such program, a missing folder).
  */
-export async function launch(command: Command, options: LaunchOptions): Promise<LaunchedProcess> {
+export function launch(command: Command, options: LaunchOptions): LaunchedProcess {
   let fd: number | undefined;
   if (typeof options.output === 'object') {
     mkdirSync(dirname(options.output.appendTo), { recursive: true });
@@ -206,26 +209,21 @@ export async function launch(command: Command, options: LaunchOptions): Promise<
   let child: ChildProcess;
   try {
     const sink = fd ?? (options.output === 'capture' ? 'pipe' : 'ignore');
-    child = spawnChild(command, ['ignore', sink, sink], options.user ? { uid: options.user.uid, gid: options.user.gid } : {});
+    child = spawnChild(command, ['ignore', sink, sink, ...(options.inheritFds ?? [])], options.user ? { uid: options.user.uid, gid: options.user.gid } : {});
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  let status: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve((status = { code, signal })));
+    child.once('error', () => resolve((status ??= { code: null, signal: null })));
+  });
+  // Node reports a failed spawn with an 'error' event a tick later, but without a pid at once.
+  if (child.pid === undefined) throw startError(command);
+  const pid = child.pid;
   const captured = new OutputBuffer(64 * 1024);
   child.stdout?.on('data', (c: Buffer) => captured.push(c));
   child.stderr?.on('data', (c: Buffer) => captured.push(c));
-  let status: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('spawn', () => {
-      child.once('exit', (code, signal) => resolve((status = { code, signal })));
-    });
-    child.once('error', (err) => reject(startError(command, err)));
-  });
-  // Started, or the clear reason it could not be.
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    exited.catch(reject);
-  });
-  const pid = child.pid!;
   return {
     pid,
     exited,

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Artifact } from '../artifacts/store.js';
+import { run, type Command } from '../command/index.js';
 import { CcrError } from '../errors.js';
 
 export interface MigrateOptions {
@@ -25,29 +25,26 @@ interface CliResult {
   message: string;
 }
 
-function runCli(artifact: Artifact, databaseUrl: string, o: MigrateOptions): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', DATABASE_URL: databaseUrl, MIGRATIONS_DIR: join(artifact.dir, artifact.manifest.migrationsDir) };
-    if (o.lockTimeoutMs !== undefined) env['MIGRATION_LOCK_TIMEOUT_MS'] = String(o.lockTimeoutMs);
-    if (o.statementTimeoutMs !== undefined) env['MIGRATION_STATEMENT_TIMEOUT_MS'] = String(o.statementTimeoutMs);
-    const child = spawn(process.execPath, [join(artifact.dir, artifact.manifest.entrypoints.migrate), 'up', '--json'], { cwd: artifact.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    child.on('error', (e) => reject(new CcrError('step_failed', 'cannot run the artifact migrate CLI', { cause: e })));
-    child.on('exit', (code) => {
-      const last = out.trim().split('\n').at(-1) ?? '';
-      let parsed: { applied?: AppliedMigration[]; error?: { code?: string; message?: string } } = {};
-      try {
-        parsed = JSON.parse(last) as typeof parsed;
-      } catch {
-        // reported below
-      }
-      if (code === 0 && Array.isArray(parsed.applied)) resolve({ ok: true, steps: parsed.applied.map((s) => ({ version: s.version, name: s.name, durationMs: s.durationMs, attempts: s.attempts ?? 1 })), code: null, message: '' });
-      else resolve({ ok: false, steps: [], code: parsed.error?.code ?? null, message: parsed.error?.message ?? (err.trim() || `exit ${code}`) });
-    });
-  });
+/** The artifact's own migrate CLI as a command: only PATH and the migration settings, never the parent's secrets. */
+export function migrateCommand(artifact: Artifact, databaseUrl: string, o: MigrateOptions): Command {
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', DATABASE_URL: databaseUrl, MIGRATIONS_DIR: join(artifact.dir, artifact.manifest.migrationsDir) };
+  if (o.lockTimeoutMs !== undefined) env['MIGRATION_LOCK_TIMEOUT_MS'] = String(o.lockTimeoutMs);
+  if (o.statementTimeoutMs !== undefined) env['MIGRATION_STATEMENT_TIMEOUT_MS'] = String(o.statementTimeoutMs);
+  const password = new URL(databaseUrl).password;
+  return { argv: [process.execPath, join(artifact.dir, artifact.manifest.entrypoints.migrate), 'up', '--json'], cwd: artifact.dir, env, inheritEnv: false, redact: password ? [decodeURIComponent(password)] : [] };
+}
+
+async function runCli(artifact: Artifact, databaseUrl: string, o: MigrateOptions): Promise<CliResult> {
+  const r = await run(migrateCommand(artifact, databaseUrl, o));
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  let parsed: { applied?: AppliedMigration[]; error?: { code?: string; message?: string } } = {};
+  try {
+    parsed = JSON.parse(last) as typeof parsed;
+  } catch {
+    // reported below
+  }
+  if (r.exitCode === 0 && Array.isArray(parsed.applied)) return { ok: true, steps: parsed.applied.map((s) => ({ version: s.version, name: s.name, durationMs: s.durationMs, attempts: s.attempts ?? 1 })), code: null, message: '' };
+  return { ok: false, steps: [], code: parsed.error?.code ?? null, message: parsed.error?.message ?? (r.stderr.trim().slice(-4000) || `exit ${r.exitCode ?? r.signal}`) };
 }
 
 /**

@@ -41,7 +41,7 @@ export function artifactSmoke(artifact: Artifact): (scratchUrl: string) => Promi
     let server: LaunchedProcess | null = null;
     const base = `http://127.0.0.1:${port}`;
     try {
-      server = await launch({ argv: [process.execPath, join(artifact.dir, artifact.manifest.entrypoints.server)], cwd: artifact.dir, env, inheritEnv: false }, { output: 'capture' });
+      server = launch({ argv: [process.execPath, join(artifact.dir, artifact.manifest.entrypoints.server)], cwd: artifact.dir, env, inheritEnv: false }, { output: 'capture' });
       const proc = server;
       const exited = () => {
         const s = proc.exitStatus();

@@ -4,7 +4,7 @@ import { SupervisorClient } from '../../runtime/control-client.js';
 import { notRunningMessage } from '../../runtime/not-running.js';
 import { readActiveVersion, readRuntime } from '../../runtime/runtime-state.js';
 import type { RuntimeStatus } from '../../runtime/status.js';
-import { isAlive } from '../../supervisor/process-control.js';
+import { isAlive } from '../../command/index.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
 import { humanReleaseSection, releaseSection } from '../release-status.js';
 

@@ -94,7 +94,7 @@ async function runInProcess(paths: CcPaths, opts: UpCliOptions, foreground: bool
 /** Starts `ccr up --daemon` in its own session and waits until it is ready or gave up. */
 async function detach(paths: CcPaths, opts: UpCliOptions, argv: string[]): Promise<void> {
   const logFile = join(paths.logs, 'runtime.log');
-  const child = await launch({ argv: [process.execPath, CCR_BIN, 'up', ...argv.filter((a) => a !== '--detach' && a !== '--json'), '--daemon'] }, { output: { appendTo: logFile } });
+  const child = launch({ argv: [process.execPath, CCR_BIN, 'up', ...argv.filter((a) => a !== '--detach' && a !== '--json'), '--daemon'] }, { output: { appendTo: logFile } });
   child.unref();
   const pid = child.pid;
   progress(opts, `ccr: runtime starting in the background (pid ${pid}, log ${logFile})`);

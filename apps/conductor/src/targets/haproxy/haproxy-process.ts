@@ -39,7 +39,7 @@ export interface HaproxyProcess {
 /** Checks the config, then starts `haproxy -db -f cfg` and waits for its stats socket. */
 export async function startHaproxy(cfgPath: string, statsSocket: string, timeoutMs = 10_000): Promise<HaproxyProcess> {
   await check(cfgPath);
-  const child = await launch({ argv: [HAPROXY_BIN, '-db', '-f', cfgPath] }, { output: 'capture' });
+  const child = launch({ argv: [HAPROXY_BIN, '-db', '-f', cfgPath] }, { output: 'capture' });
   const runtime = new HaproxyRuntime(statsSocket);
   const proc: HaproxyProcess = { process: child, runtime, output: () => child.output(), stop: () => child.stop(3_000) };
   const deadline = Date.now() + timeoutMs;
