@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { reapLeftovers } from './lib/reap-leftovers.mjs';
+import { reapFleets, reapLeftovers } from './lib/reap-leftovers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -48,7 +48,10 @@ const args = [
 const runId = randomBytes(8).toString('hex');
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test', CC_TEST_RUN: runId } });
 child.on('exit', (code, signal) => {
-  if (process.platform === 'linux') reapLeftovers(runId, root);
+  if (process.platform === 'linux') {
+    reapLeftovers(runId, root);
+    reapFleets(root);
+  }
   // Printed after the run so the counts are always the very last line.
   try { process.stdout.write(readFileSync(summaryFile, 'utf8')); } catch { console.log('0 passed, 1 failed (the test runner did not finish)'); }
   process.exit(code ?? (signal ? 1 : 0));

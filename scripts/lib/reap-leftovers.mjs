@@ -5,7 +5,7 @@
 // The runner marks its process tree with CC_TEST_RUN; daemons inherit it, and `ccr down` with a
 // daemon's own environment stops everything it started (router, instances, embedded PostgreSQL).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function environOf(pid) {
@@ -35,4 +35,30 @@ export function reapLeftovers(runId, root, log = (line) => console.error(line)) 
     log(`reaped a runtime a test left running (CCR_HOME ${home}): ccr down exited ${r.status ?? r.signal}`);
   }
   return [...homes.keys()];
+}
+
+/**
+ * Removes test-bed fleets (scripts/hosts) whose creating process is gone — a test file killed
+ * by the runner's timeout never runs its teardown — through `cli.ts reap`. Fleets of running
+ * processes (another run's) and fleets made by `cli.ts up` are left alone. Returns the ids.
+ */
+export function reapFleets(root, log = (line) => console.error(line)) {
+  const base = process.env['CCFLEET_DIR'] ?? '/run/ccfleet';
+  let dirs = [];
+  try {
+    dirs = readdirSync(base).filter((n) => n.startsWith('ccf-'));
+  } catch {
+    // no fleet was ever made here
+  }
+  const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  if (dirs.length === 0 && !/^ccf-/m.test(ns)) return [];
+  const cli = join(root, 'scripts/hosts/cli.ts');
+  if (!existsSync(cli)) return [];
+  const r = spawnSync(process.execPath, ['--import', 'tsx', cli, 'reap', '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  for (const line of (r.stderr ?? '').split('\n').filter(Boolean)) log(line);
+  try {
+    return JSON.parse((r.stdout ?? '').trim().split('\n').pop() ?? '[]');
+  } catch {
+    return [];
+  }
 }
