@@ -28,7 +28,7 @@ const plain = { multiplex: false };
 
 test('every host answers SSH on its own address with its pinned key (StrictHostKeyChecking=yes), as the deploy user', async () => {
   assert.deepEqual(fleet.hosts.map((h) => h.name), ['lb-1', 'data-1', 'app-1', 'app-2']);
-  for (const h of fleet.hosts) {
+  await Promise.all(fleet.hosts.map(async (h) => {
     const r = await fleet.ssh(h, 'id -un; ip -4 -o addr show scope global; ip route', plain);
     assert.equal(r.code, 0, `${h.name}: ${r.stderr}`);
     const [user, addr, ...routes] = r.stdout.trim().split('\n');
@@ -36,7 +36,7 @@ test('every host answers SSH on its own address with its pinned key (StrictHostK
     assert.match(addr!, new RegExp(`eth0\\s+inet ${h.address.replaceAll('.', '\\.')}/24`), `${h.name} has only its fleet address`);
     // No default route: a host can reach the fleet's subnet and its loopback, nothing else.
     assert.deepEqual(routes.map((l) => l.split(' ')[0]), [fleet.subnet], `${h.name} routes: ${routes.join('; ')}`);
-  }
+  }));
 });
 
 test('a changed host key is refused, and so is a host missing from known_hosts', async () => {
