@@ -1,7 +1,8 @@
 // npm run bench:router — the same autocannon load (50 connections) against one trivial
-// upstream three ways: direct, through our router, through HAProxy. Each path runs in
-// its own process; rounds alternate the paths so drift on this 2-core machine hits all
-// three alike. The last line is one JSON object with the figures and the ratios.
+// upstream four ways: direct, through our router with each upstream client (its own
+// HTTP/1.1 client and undici), through HAProxy. Each path runs in its own process; rounds
+// alternate the order so drift on this 2-core machine hits all of them alike. The last
+// line is one JSON object with the figures and the ratios.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ const duration = Number(process.env.BENCH_DURATION ?? 10);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const haproxyBin = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';
 
-type Path = 'direct' | 'router' | 'haproxy';
+type Path = 'direct' | 'router' | 'undici' | 'haproxy';
+const PATHS: Path[] = ['direct', 'router', 'undici', 'haproxy'];
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cc-bench-router-'));
@@ -23,26 +25,35 @@ async function main(): Promise<void> {
     const upstream = await spawnReady(cmd, args, (l) => typeof l.ports === 'object');
     children.push(upstream);
     const upstreamPort = (upstream.line.ports as Record<string, number>).v1!;
-    const router = await startRouter(dir, upstreamPort);
+    const router = await startRouter(dir, upstreamPort, 'own');
     children.push(router.child);
+    const undici = await startRouter(dir, upstreamPort, 'undici');
+    children.push(undici.child);
     const haproxy = await startHaproxy(dir, upstreamPort);
     children.push(haproxy.child);
 
     const urls: Record<Path, string> = {
       direct: `http://127.0.0.1:${upstreamPort}/`,
       router: `http://127.0.0.1:${router.port}/`,
+      undici: `http://127.0.0.1:${undici.port}/`,
       haproxy: `http://127.0.0.1:${haproxy.port}/`,
     };
     // Warm-up: JIT for the router and the upstream, pools for both proxies.
-    for (const p of ['direct', 'router', 'haproxy'] as const) await load(urls[p], 3);
+    for (const p of PATHS) await load(urls[p], 3);
 
     // CPU time of the process doing the proxying (the upstream for direct) per request:
     // unlike req/s, it barely moves when other work shares this machine.
-    const pids: Record<Path, number | undefined> = { direct: upstream.proc.pid, router: router.child.proc.pid, haproxy: haproxy.child.proc.pid };
-    const runs: Record<Path, LoadResult[]> = { direct: [], router: [], haproxy: [] };
-    const cpu: Record<Path, { s: number; n: number }> = { direct: { s: 0, n: 0 }, router: { s: 0, n: 0 }, haproxy: { s: 0, n: 0 } };
+    const pids: Record<Path, number | undefined> = {
+      direct: upstream.proc.pid,
+      router: router.child.proc.pid,
+      undici: undici.child.proc.pid,
+      haproxy: haproxy.child.proc.pid,
+    };
+    const runs: Record<Path, LoadResult[]> = { direct: [], router: [], undici: [], haproxy: [] };
+    const cpu: Record<Path, { s: number; n: number }> = { direct: { s: 0, n: 0 }, router: { s: 0, n: 0 }, undici: { s: 0, n: 0 }, haproxy: { s: 0, n: 0 } };
     for (let r = 0; r < rounds; r++) {
-      const order: Path[] = r % 2 === 0 ? ['direct', 'router', 'haproxy'] : ['haproxy', 'router', 'direct'];
+      // Each round swaps which router client goes first, and reverses the whole order.
+      const order: Path[] = r % 2 === 0 ? ['direct', 'router', 'undici', 'haproxy'] : ['haproxy', 'undici', 'router', 'direct'];
       for (const p of order) {
         const before = cpuSeconds(pids[p]);
         const res = await load(urls[p], duration);
@@ -63,13 +74,18 @@ async function main(): Promise<void> {
     };
     const d = avg('direct');
     const rt = avg('router');
+    const un = avg('undici');
     const hp = avg('haproxy');
     console.log('');
     console.log(`direct  ${d.rps} req/s  p99 ${d.p99} ms`);
-    console.log(`router  ${rt.rps} req/s  p99 ${rt.p99} ms`);
+    console.log(`router  ${rt.rps} req/s  p99 ${rt.p99} ms  (own client)`);
+    console.log(`undici  ${un.rps} req/s  p99 ${un.p99} ms  (router on undici)`);
     console.log(`haproxy ${hp.rps} req/s  p99 ${hp.p99} ms`);
-    console.log(`cpu per request: router ${usPerReq('router')} us, haproxy ${usPerReq('haproxy')} us, upstream (direct) ${usPerReq('direct')} us`);
+    console.log(
+      `cpu per request: router ${usPerReq('router')} us, router on undici ${usPerReq('undici')} us, haproxy ${usPerReq('haproxy')} us, upstream (direct) ${usPerReq('direct')} us`,
+    );
     console.log(`router/haproxy ${round(rt.rps / hp.rps)}  router/direct ${round(rt.rps / d.rps)}  p99 router-haproxy ${round(rt.p99 - hp.p99, 2)} ms`);
+    console.log(`undici/own: throughput ${round(un.rps / rt.rps)}, cpu per request ${round(usPerReq('undici') / usPerReq('router'))}`);
     console.log(
       JSON.stringify({
         router_vs_haproxy: round(rt.rps / hp.rps),
@@ -77,12 +93,17 @@ async function main(): Promise<void> {
         p99_router_minus_haproxy_ms: round(rt.p99 - hp.p99, 2),
         direct_rps: d.rps,
         router_rps: rt.rps,
+        router_undici_rps: un.rps,
         haproxy_rps: hp.rps,
         direct_p99_ms: d.p99,
         router_p99_ms: rt.p99,
+        router_undici_p99_ms: un.p99,
         haproxy_p99_ms: hp.p99,
-        failed: d.non2xx + rt.non2xx + hp.non2xx,
+        failed: d.non2xx + rt.non2xx + un.non2xx + hp.non2xx,
         router_cpu_us_per_req: usPerReq('router'),
+        router_undici_cpu_us_per_req: usPerReq('undici'),
+        undici_vs_own_rps: round(un.rps / rt.rps),
+        undici_vs_own_cpu_per_req: round(usPerReq('undici') / usPerReq('router')),
         haproxy_cpu_us_per_req: usPerReq('haproxy'),
         upstream_cpu_us_per_req_direct: usPerReq('direct'),
         connections: 50,
@@ -96,8 +117,8 @@ async function main(): Promise<void> {
   }
 }
 
-async function startRouter(dir: string, upstreamPort: number): Promise<{ child: Child; port: number }> {
-  const statePath = join(dir, 'initial-state.json');
+async function startRouter(dir: string, upstreamPort: number, client: 'own' | 'undici'): Promise<{ child: Child; port: number }> {
+  const statePath = join(dir, `initial-state-${client}.json`);
   const url = `http://127.0.0.1:${upstreamPort}`;
   writeFileSync(
     statePath,
@@ -110,7 +131,8 @@ async function startRouter(dir: string, upstreamPort: number): Promise<{ child: 
   );
   const [cmd, args] = tsxArgs(join(here, '../src/bin/router.ts'), [
     '--port', '0', '--host', '127.0.0.1', '--admin-port', '0',
-    '--state-file', join(dir, 'state.json'), '--initial-state', statePath, '--quiet',
+    '--state-file', join(dir, `state-${client}.json`), '--initial-state', statePath, '--quiet',
+    '--upstream-client', client,
   ]);
   const child = await spawnReady(cmd, args, (l) => l.msg === 'router listening', {
     ...process.env,

@@ -10,7 +10,7 @@ import type { TokenCheck } from './auth.js';
 import { isApiPath, isAssetPath, readVersionCookie } from './paths.js';
 import type { RouteTable, ServiceTable, VersionGroup } from './route-table.js';
 import type { TargetRuntime } from './target-runtime.js';
-import type { Exchange as UpstreamExchange, ExchangeHandler, UpstreamError } from './upstream/upstream-pool.js';
+import type { ExchangeHandler, UpstreamError, UpstreamExchange } from './upstream/upstream.js';
 
 /** The target that answered the previous request on a client connection. */
 const kLastTarget = Symbol('cc.lastTarget');
@@ -98,7 +98,9 @@ class ProxyCall implements ExchangeHandler {
   private readonly bodyless: boolean;
   private readonly idempotent: boolean;
   private readonly chunked: boolean;
-  private head = '';
+  private headers: string[] | undefined;
+  /** Kept here: undici detaches a request body's socket (req.socket = null) once it has sent it. */
+  private readonly socket: TrackedSocket;
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -112,6 +114,7 @@ class ProxyCall implements ExchangeHandler {
   ) {
     const m = req.method;
     this.idempotent = m === 'GET' || m === 'HEAD';
+    this.socket = req.socket as TrackedSocket;
     const h = req.headers;
     this.chunked = h['transfer-encoding'] !== undefined;
     this.bodyless = h['content-length'] === undefined && !this.chunked;
@@ -124,10 +127,12 @@ class ProxyCall implements ExchangeHandler {
   send(target: TargetRuntime): void {
     this.current = target;
     target.begin();
-    if (this.head === '') this.head = requestHead(this.req, this.url, this.requestId, this.chunked, target);
+    // Built once: a resend or an asset fallback goes out with the same headers.
+    this.headers ??= requestHeaders(this.req, this.requestId, target);
     this.holdAsset404 = this.idempotent && this.bodyless && this.svc.name === 'web' && isAssetPath(this.url);
+    const req = this.req;
     this.upstream = target.pool.request(
-      { head: this.head, isHead: this.req.method === 'HEAD', body: this.bodyless ? undefined : this.req, chunked: this.chunked },
+      { method: req.method!, path: this.url, headers: this.headers, isHead: req.method === 'HEAD', body: this.bodyless ? undefined : req, chunked: this.chunked },
       this,
     );
   }
@@ -147,7 +152,7 @@ class ProxyCall implements ExchangeHandler {
     headers.push('X-CC-Served-By', target.version);
     if (!hasRequestId) headers.push('X-Request-Id', this.requestId);
     if (this.setCookie !== undefined) headers.push('Set-Cookie', this.setCookie);
-    const socket = this.req.socket as TrackedSocket;
+    const socket = this.socket;
     const last = socket[kLastTarget];
     // A connection last served by a draining target is closed after this response, so
     // clients reconnect and nothing keeps the old version's connections warm.
@@ -260,13 +265,14 @@ function onResponseClose(this: CallResponse): void {
 }
 
 /**
- * Request line and headers for the upstream: the client's headers minus hop-by-hop ones
- * and the pin token (a secret the app has no use for), plus X-Forwarded-For/-Proto and
- * X-Request-Id. Names are compared by length first so most cost one integer check.
+ * Headers for the upstream: the client's headers minus hop-by-hop ones (framing is the
+ * upstream client's job) and the pin token (a secret the app has no use for), plus
+ * X-Forwarded-For/-Proto and X-Request-Id. Names are compared by length first so most
+ * cost one integer check.
  */
-function requestHead(req: http.IncomingMessage, url: string, requestId: string, chunked: boolean, target: TargetRuntime): string {
+function requestHeaders(req: http.IncomingMessage, requestId: string, target: TargetRuntime): string[] {
   const raw = req.rawHeaders;
-  let head = `${req.method} ${url} HTTP/1.1\r\n`;
+  const out: string[] = [];
   let xff: string | undefined;
   let hasHost = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -287,15 +293,15 @@ function requestHead(req: http.IncomingMessage, url: string, requestId: string, 
         continue;
       }
     }
-    head += `${k}: ${raw[i + 1]!}\r\n`;
+    out.push(k, raw[i + 1]!);
   }
   const socket = req.socket;
   let ip = socket.remoteAddress ?? '';
   if (ip.startsWith('::ffff:')) ip = ip.slice(7);
-  if (!hasHost) head += `Host: ${target.hostname}:${target.port}\r\n`;
-  if (chunked) head += 'Transfer-Encoding: chunked\r\n';
+  if (!hasHost) out.push('Host', `${target.hostname}:${target.port}`);
   const proto = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  return `${head}X-Forwarded-For: ${xff === undefined ? ip : `${xff}, ${ip}`}\r\nX-Forwarded-Proto: ${proto}\r\nX-Request-Id: ${requestId}\r\n\r\n`;
+  out.push('X-Forwarded-For', xff === undefined ? ip : `${xff}, ${ip}`, 'X-Forwarded-Proto', proto, 'X-Request-Id', requestId);
+  return out;
 }
 
 /** Router-made errors: the JSON error contract for the api service, short text for pages. */

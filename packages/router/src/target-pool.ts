@@ -32,7 +32,7 @@ export class TargetPool {
             idleMs: this.opts.upstreamIdleMs,
             timeoutMs: this.opts.upstreamTimeoutMs,
             connectTimeoutMs: this.opts.connectTimeoutMs,
-          });
+          }, this.opts.upstreamClient);
           this.health.watch(rt);
         }
         rt.draining = t.weight === 0;

@@ -3,7 +3,9 @@
 // target keeps the same id and URL.
 import type { RouterServiceName, RouterTarget } from '@cc/contracts';
 import type { VersionStats } from './metrics.js';
-import { UpstreamPool, type PoolOptions } from './upstream/upstream-pool.js';
+import { UndiciUpstream } from './upstream/undici-upstream.js';
+import type { PoolOptions, UpstreamClient } from './upstream/upstream.js';
+import { UpstreamPool } from './upstream/upstream-pool.js';
 
 export class TargetRuntime {
   readonly key: string;
@@ -13,7 +15,7 @@ export class TargetRuntime {
   readonly url: string;
   readonly hostname: string;
   readonly port: number;
-  readonly pool: UpstreamPool;
+  readonly pool: UpstreamClient;
   /** Cached here so recording a request costs no map lookup. */
   readonly stats: VersionStats;
   /** Set by the health checker; optimistic at start, as HAProxy does, so a new state routes at once. */
@@ -29,7 +31,7 @@ export class TargetRuntime {
   removed = false;
   private drainWaiters: Array<() => void> = [];
 
-  constructor(service: RouterServiceName, t: RouterTarget, stats: VersionStats, poolOptions: PoolOptions) {
+  constructor(service: RouterServiceName, t: RouterTarget, stats: VersionStats, poolOptions: PoolOptions, client: 'own' | 'undici' = 'own') {
     this.stats = stats;
     this.key = targetKey(service, t);
     this.id = t.id;
@@ -40,7 +42,7 @@ export class TargetRuntime {
     this.hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
     this.port = u.port ? Number(u.port) : 80;
     // Keep-alive pool per target: reusing upstream sockets is most of a proxy's throughput.
-    this.pool = new UpstreamPool(this.hostname, this.port, poolOptions);
+    this.pool = client === 'undici' ? new UndiciUpstream(`http://${u.host}`, poolOptions) : new UpstreamPool(this.hostname, this.port, poolOptions);
   }
 
   eligible(now: number): boolean {

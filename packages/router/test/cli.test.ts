@@ -2,7 +2,7 @@
 // written, routing works, SIGTERM exits cleanly; no token means no start.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,9 +13,10 @@ import { startUpstream } from './support/upstream.js';
 
 const bin = fileURLToPath(new URL('../src/bin/router.ts', import.meta.url));
 
-test('the CLI starts on free ports, routes, and stops cleanly on SIGTERM', async () => {
+test('the CLI starts on free ports, routes, and stops cleanly on SIGTERM', async (t) => {
   const up = await startUpstream({ id: 'w1', version: 'v1' });
   const dir = mkdtempSync(join(tmpdir(), 'cc-router-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'initial.json'), JSON.stringify({ services: { api: { targets: [] }, web: { targets: [{ id: 'w1', version: 'v1', url: up.url, weight: 1 }] } } }));
   const proc = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--host', '127.0.0.1', '--admin-port', '0', '--state-file', join(dir, 'state.json'), '--initial-state', join(dir, 'initial.json'), '--no-health-check'], {
     env: { ...process.env, CC_ROUTER_ADMIN_TOKEN: 'cli-admin-token-123' },
@@ -44,10 +45,12 @@ test('the CLI starts on free ports, routes, and stops cleanly on SIGTERM', async
   }
 });
 
-test('the CLI refuses to start without an admin token', async () => {
+test('the CLI refuses to start without an admin token', async (t) => {
   const env = { ...process.env };
   delete env.CC_ROUTER_ADMIN_TOKEN;
-  const proc = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--admin-port', '0', '--state-file', join(mkdtempSync(join(tmpdir(), 'cc-router-cli-')), 's.json')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = mkdtempSync(join(tmpdir(), 'cc-router-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const proc = spawn(process.execPath, ['--import', 'tsx', bin, '--port', '0', '--admin-port', '0', '--state-file', join(dir, 's.json')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));

@@ -1,4 +1,4 @@
-// The router's own upstream client: the response parser's framing rules and the pool's
+// The router's own upstream client: the response parser's framing rules, and both clients'
 // handling of the keep-alive race, against raw sockets where node:http would hide them.
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -136,20 +136,22 @@ async function racyUpstream(): Promise<{ url: string; connections: () => number;
   return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, connections: () => connections, close: () => server.close() };
 }
 
-test('a GET that meets a connection closed under it is resent on a new one; a POST is not', async () => {
-  const up = await racyUpstream();
-  const fx = await startRouter(apiOnly({ id: 'r', version: 'v1', url: up.url, weight: 1 }));
-  try {
-    const a = await request(`${fx.base}/api/a`);
-    assert.equal(a.status, 200);
-    const b = await request(`${fx.base}/api/b`);
-    assert.equal(b.status, 200, 'resent after the reused connection died without answering');
-    assert.equal(b.body, 'ok');
-    assert.equal(up.connections(), 2);
-    const c = await request(`${fx.base}/api/c`, { method: 'POST', body: 'x', headers: { 'content-length': '1' } });
-    assert.equal(c.status, 502, 'a POST may have had effects, so it is not resent');
-  } finally {
-    await fx.stop();
-    up.close();
-  }
-});
+for (const upstreamClient of ['own', 'undici'] as const) {
+  test(`${upstreamClient} client: a GET that meets a connection closed under it is resent on a new one; a POST is not`, async () => {
+    const up = await racyUpstream();
+    const fx = await startRouter(apiOnly({ id: 'r', version: 'v1', url: up.url, weight: 1 }), { upstreamClient });
+    try {
+      assert.equal((await request(`${fx.base}/api/a`)).status, 200);
+      const post = await request(`${fx.base}/api/b`, { method: 'POST', body: 'x', headers: { 'content-length': '1' } });
+      assert.equal(post.status, 502, 'a POST may have had effects, so it is not resent');
+      assert.equal((await request(`${fx.base}/api/c`)).status, 200, 'on a new connection');
+      const get = await request(`${fx.base}/api/d`);
+      assert.equal(get.status, 200, 'resent after the reused connection died without answering');
+      assert.equal(get.body, 'ok');
+      assert.equal(up.connections(), 3);
+    } finally {
+      await fx.stop();
+      up.close();
+    }
+  });
+}

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createRouter } from '../router.js';
-import type { RouterLogger } from '../options.js';
+import type { RouterLogger, RouterOptions } from '../options.js';
 import { isRouterError } from '../errors.js';
 
 const usage = `usage: router [options]
@@ -22,6 +22,7 @@ const usage = `usage: router [options]
   --health-interval-ms N   default 2000
   --health-timeout-ms N    default 1000
   --no-health-check        disable active health checks
+  --upstream-client C      own (default) or undici: the HTTP client to the upstreams
   --quiet                  only log warnings and errors`;
 
 function main(): Promise<void> {
@@ -41,6 +42,7 @@ function main(): Promise<void> {
       'health-interval-ms': { type: 'string' },
       'health-timeout-ms': { type: 'string' },
       'no-health-check': { type: 'boolean' },
+      'upstream-client': { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -76,6 +78,7 @@ function main(): Promise<void> {
     pinToken: secret(values['pin-token-file'], 'CC_ROUTER_PIN_TOKEN'),
     drainTimeoutMs: int('drain-timeout-ms', values['drain-timeout-ms'], 30_000),
     ejectMs: int('eject-ms', values['eject-ms'], 10_000),
+    upstreamClient: values['upstream-client'] as RouterOptions['upstreamClient'],
     healthCheck: {
       enabled: values['no-health-check'] !== true,
       intervalMs: int('health-interval-ms', values['health-interval-ms'], 2000),

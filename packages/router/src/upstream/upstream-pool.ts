@@ -2,51 +2,8 @@
 // time on each. Reused sockets that turn out to be closed by the upstream (the keep-alive
 // race) are reported as `stale`, so bodyless idempotent requests can be resent safely.
 import net from 'node:net';
-import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseEvents } from './response-parser.js';
-
-export interface ExchangeHandler {
-  onHead(status: number, headers: string[], hasRequestId: boolean): void;
-  /**
-   * `last` is true when this chunk completes the body. Return false to pause the
-   * upstream until `resume()` is called on the exchange.
-   */
-  onBody(chunk: Buffer, last: boolean): boolean;
-  onEnd(): void;
-  onError(err: UpstreamError): void;
-}
-
-export class UpstreamError extends Error {
-  /** ECONNREFUSED, ETIMEDOUT, ECONNRESET, UPSTREAM_CLOSED, UPSTREAM_BAD_RESPONSE, POOL_CLOSED... */
-  readonly code: string;
-  /** Failed on a reused connection before any response byte: safe to resend if idempotent. */
-  readonly stale: boolean;
-
-  constructor(code: string, message: string, stale: boolean, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.code = code;
-    this.stale = stale;
-  }
-}
-
-export interface OutgoingRequest {
-  /** Request line and headers, ending with the blank line. */
-  head: string;
-  isHead: boolean;
-  /** The client's body stream, or undefined for a bodyless request. */
-  body: Readable | undefined;
-  /** Frame the body as chunked (the client sent it chunked; Node de-chunked it). */
-  chunked: boolean;
-}
-
-export interface PoolOptions {
-  maxSockets: number;
-  /** Free sockets idle longer than this are closed before the upstream closes them. */
-  idleMs: number;
-  /** No bytes for this long on an active exchange: ETIMEDOUT. */
-  timeoutMs: number;
-  connectTimeoutMs: number;
-}
+import { UpstreamError, type ExchangeHandler, type OutgoingRequest, type PoolOptions, type UpstreamClient, type UpstreamExchange } from './upstream.js';
 
 interface Waiter {
   req: OutgoingRequest;
@@ -55,7 +12,7 @@ interface Waiter {
 }
 
 /** Handle on one request in flight; lets the client side pause, resume or abort it. */
-export class Exchange {
+export class Exchange implements UpstreamExchange {
   conn: Connection | undefined;
   aborted = false;
 
@@ -70,7 +27,7 @@ export class Exchange {
   }
 }
 
-export class UpstreamPool {
+export class UpstreamPool implements UpstreamClient {
   private readonly free: Connection[] = [];
   private readonly waiting: Waiter[] = [];
   private open = 0;
@@ -220,14 +177,15 @@ class Connection implements ResponseEvents {
     this.completed = false;
     this.parser.reset(req.isHead);
     const socket = this.socket;
+    const head = requestHead(req);
     if (req.body === undefined) {
       this.bodyDone = true;
       // Header strings hold raw bytes as latin1 (as node:http parsed them), so they go out byte for byte.
-      socket.write(req.head, 'latin1');
+      socket.write(head, 'latin1');
       return;
     }
     this.bodyDone = false;
-    socket.write(req.head, 'latin1');
+    socket.write(head, 'latin1');
     const body = req.body;
     const chunked = req.chunked;
     const onChunk = (c: Buffer) => {
@@ -323,4 +281,12 @@ class Connection implements ResponseEvents {
     this.destroy();
     if (h !== undefined && !this.completed) h.onError(err.code === 'ETIMEDOUT' && !this.connected ? new UpstreamError('ECONNTIMEOUT', 'connect timed out', false) : err);
   }
+}
+
+function requestHead(req: OutgoingRequest): string {
+  const h = req.headers;
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  for (let i = 0; i < h.length; i += 2) head += `${h[i]!}: ${h[i + 1]!}\r\n`;
+  if (req.chunked) head += 'Transfer-Encoding: chunked\r\n';
+  return `${head}\r\n`;
 }

@@ -1,5 +1,5 @@
 // Starts a Node router for router-specific tests, with a state file in a fresh temp dir.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RouterStateInput, RouterTarget } from '@cc/contracts';
@@ -17,8 +17,21 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
+// A router's state file must outlive stop() (tests restart a router on it), so the folders
+// go when the test file's process exits, passed or failed.
+const scratch: string[] = [];
+process.once('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+function scratchDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cc-router-test-'));
+  scratch.push(dir);
+  return dir;
+}
+
 export async function startRouter(initialState: RouterStateInput, extra: Partial<RouterOptions> = {}): Promise<Fixture> {
-  const stateFile = extra.stateFile ?? join(mkdtempSync(join(tmpdir(), 'cc-router-test-')), 'state.json');
+  const stateFile = extra.stateFile ?? join(scratchDir(), 'state.json');
   const router = await createRouter({
     host: '127.0.0.1',
     adminToken: ADMIN_TOKEN,
