@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-// @ts-expect-error: plain JS module of the bin folder, without type declarations
-import { BUNDLE, bundleIsFresh } from '../bin/cli-bundle.mjs';
 import { COMMANDS, commandWord } from '../src/cli/commands/index.js';
 import { CCR_BIN, run } from './artifacts-fixture.js';
 
@@ -13,9 +12,30 @@ import { CCR_BIN, run } from './artifacts-fixture.js';
 // command it runs. These tests pin what that must not cost: a stale bundle, a lost command.
 
 const CONDUCTOR = fileURLToPath(new URL('..', import.meta.url));
-const INPUTS = join(CONDUCTOR, 'dist', 'ccr.inputs.json');
-const ccr = (args: string[], env: NodeJS.ProcessEnv = {}) => run(process.execPath, [CCR_BIN, ...args], { env: { ...process.env, ...env } });
-const stampOf = () => (JSON.parse(readFileSync(INPUTS, 'utf8')) as { startedAt: number; inputs: string[] });
+const REPO = join(CONDUCTOR, '../..');
+const ccr = (args: string[], env: NodeJS.ProcessEnv = {}, bin = CCR_BIN) => run(process.execPath, [bin, ...args], { env: { ...process.env, ...env } });
+
+/**
+ * A copy of the conductor and the workspace packages in a temp folder, with the repository's
+ * node_modules linked in (the @cc/* links pointing at the copies). The staleness test edits
+ * files of this copy, never the source tree other test files run ccr from at the same time.
+ */
+function conductorCopy(): { root: string; conductor: string } {
+  const root = mkdtempSync(join(tmpdir(), 'ccr-bundle-'));
+  const source = (p: string) => !/\/(node_modules|dist|\.cc)(\/|$)/.test(p);
+  cpSync(CONDUCTOR, join(root, 'apps/conductor'), { recursive: true, filter: source });
+  cpSync(join(REPO, 'packages'), join(root, 'packages'), { recursive: true, filter: source });
+  mkdirSync(join(root, 'node_modules/@cc'), { recursive: true });
+  for (const name of readdirSync(join(REPO, 'node_modules'))) {
+    if (name !== '@cc') symlinkSync(join(REPO, 'node_modules', name), join(root, 'node_modules', name));
+  }
+  for (const name of readdirSync(join(REPO, 'node_modules/@cc'))) {
+    const real = realpathSync(join(REPO, 'node_modules/@cc', name));
+    const copy = join(root, relative(REPO, real));
+    symlinkSync(existsSync(copy) ? copy : real, join(root, 'node_modules/@cc', name));
+  }
+  return { root, conductor: join(root, 'apps/conductor') };
+}
 
 describe('ccr command line', () => {
   test('the command word is the first argument that is not an option', () => {
@@ -45,29 +65,33 @@ describe('ccr command line', () => {
   });
 
   test('a changed source file makes the bundle stale, and the next ccr rebuilds it before running (CCR_FROM_SOURCE=1 runs tsx instead)', async () => {
-    assert.equal((await ccr(['--version'])).code, 0);
+    const sourceMtime = statSync(join(CONDUCTOR, 'src', 'errors.ts')).mtimeMs;
+    const copy = conductorCopy();
+    after(() => rmSync(copy.root, { recursive: true, force: true }));
+    const bin = join(copy.conductor, 'bin/ccr.mjs');
+    // the copy's own bundle module: its dist/ is the copy's
+    const { BUNDLE, bundleIsFresh } = (await import(join(copy.conductor, 'bin/cli-bundle.mjs'))) as { BUNDLE: string; bundleIsFresh: () => boolean };
+    const stampOf = () => JSON.parse(readFileSync(join(copy.conductor, 'dist', 'ccr.inputs.json'), 'utf8')) as { startedAt: number; inputs: string[] };
+    assert.equal((await ccr(['--version'], {}, bin)).code, 0);
     assert.equal(bundleIsFresh(), true);
     const before = stampOf();
     assert.ok(before.inputs.includes('src/cli/commands/rollback.ts'), 'the stamp lists the bundle\'s inputs');
     assert.ok(before.inputs.some((f) => f.startsWith('../../packages/pg-migrate/src/')), 'workspace packages are bundled');
-    const file = join(CONDUCTOR, 'src', 'errors.ts');
+    const file = join(copy.conductor, 'src', 'errors.ts');
     const st = statSync(file);
     await sleep(5);
     utimesSync(file, st.atime, new Date()); // as an editor's save would
-    try {
-      assert.equal(bundleIsFresh(), false);
-      // CCR_FROM_SOURCE=1 runs the TypeScript through tsx: it works and leaves the bundle alone
-      const fromSource = await ccr(['plan', '--help'], { CCR_FROM_SOURCE: '1' });
-      assert.equal(fromSource.code, 0, fromSource.stderr);
-      assert.match(fromSource.stdout, /Usage: ccr plan/);
-      assert.equal(bundleIsFresh(), false, 'the source run did not touch the bundle');
-      const r = await ccr(['--version']);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(bundleIsFresh(), true);
-      assert.ok(stampOf().startedAt > before.startedAt, 'rebuilt');
-      assert.ok(statSync(BUNDLE as string).mtimeMs >= stampOf().startedAt);
-    } finally {
-      utimesSync(file, st.atime, st.mtime);
-    }
+    assert.equal(bundleIsFresh(), false);
+    // CCR_FROM_SOURCE=1 runs the TypeScript through tsx: it works and leaves the bundle alone
+    const fromSource = await ccr(['plan', '--help'], { CCR_FROM_SOURCE: '1' }, bin);
+    assert.equal(fromSource.code, 0, fromSource.stderr);
+    assert.match(fromSource.stdout, /Usage: ccr plan/);
+    assert.equal(bundleIsFresh(), false, 'the source run did not touch the bundle');
+    const r = await ccr(['--version'], {}, bin);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(bundleIsFresh(), true);
+    assert.ok(stampOf().startedAt > before.startedAt, 'rebuilt');
+    assert.ok(statSync(BUNDLE).mtimeMs >= stampOf().startedAt);
+    assert.equal(statSync(join(CONDUCTOR, 'src', 'errors.ts')).mtimeMs, sourceMtime, 'the source tree was not touched');
   });
 });
