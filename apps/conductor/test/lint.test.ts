@@ -55,6 +55,48 @@ describe('migration lint (squawk)', () => {
     });
   }
 
+  test('locks and rewrites squawk misses are hazards: explicit LOCK TABLE, VACUUM FULL, CLUSTER, SET LOGGED, REFRESH, TRUNCATE, REINDEX', async () => {
+    const dir = migrationsDir({
+      '0002_locks': [
+        '-- the plays table is locked for the whole transaction',
+        'LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;',
+        'LOCK accounts;',
+        "UPDATE accounts SET email = 'x;y' WHERE id = 1; /* a ; in a comment */",
+        'VACUUM (FULL, ANALYZE) accounts;',
+        'CLUSTER accounts USING accounts_pkey;',
+        'ALTER TABLE accounts SET UNLOGGED;',
+        'CREATE MATERIALIZED VIEW totals AS SELECT count(*) AS n FROM accounts;',
+        'REFRESH MATERIALIZED VIEW totals;',
+        'REFRESH MATERIALIZED VIEW CONCURRENTLY totals;',
+        'TRUNCATE accounts;',
+        'REINDEX TABLE accounts;',
+        "DO $$ BEGIN PERFORM 1; END $$; -- LOCK TABLE accounts; inside a comment",
+      ].join('\n') + '\n',
+    });
+    const r = await lint(dir);
+    assert.equal(r.ok, false);
+    const hits = r.hazards.map((h) => [h.line, h.rule, h.hazard]);
+    assert.deepEqual(hits.filter(([, rule]) => String(rule).startsWith('ccr-') || rule === 'require-concurrent-reindex').sort((a, b) => Number(a[0]) - Number(b[0])), [
+      [2, 'ccr-explicit-lock', 'long-lock'],
+      [3, 'ccr-explicit-lock', 'long-lock'],
+      [5, 'ccr-table-rewrite', 'table-rewrite'],
+      [6, 'ccr-table-rewrite', 'table-rewrite'],
+      [7, 'ccr-table-rewrite', 'table-rewrite'],
+      [9, 'ccr-refresh-materialized-view', 'long-lock'],
+      [11, 'ccr-truncate', 'destructive'],
+      [12, 'require-concurrent-reindex', 'non-concurrent-index'],
+    ]);
+    assert.match(r.hazards.find((h) => h.line === 3)!.message, /LOCK accounts IN ACCESS EXCLUSIVE MODE is held until the migration's transaction commits/);
+
+    // the issue's case: one explicit lock on an existing table; acknowledged, it passes
+    const lock = 'LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;\nUPDATE accounts SET email = lower(email);\n';
+    const bad = await lint(migrationsDir({ '0002_lowercase': lock }));
+    assert.deepEqual(bad.hazards.map((h) => [h.rule, h.hazard, h.line]), [['ccr-explicit-lock', 'long-lock', 1]]);
+    const good = await lint(migrationsDir({ '0002_lowercase': `-- ccr:ack ccr-explicit-lock the table has 40 rows; the lock lasts milliseconds\n${lock}` }));
+    assert.equal(good.ok, true, JSON.stringify(good.hazards));
+    assert.equal(good.rollForwardOnly, false);
+  });
+
   test('an acknowledgement without a reason, or of another rule, does not pass', async () => {
     const noReason = await lint(migrationsDir({ '0002_drop_email': '-- ccr:ack ban-drop-column\nALTER TABLE accounts DROP COLUMN email;\n' }));
     assert.equal(noReason.ok, false);

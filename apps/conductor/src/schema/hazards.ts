@@ -1,5 +1,8 @@
-// squawk's rule names mapped to the hazard classes a rollout cares about. A rule not listed
-// here is advice (style, robustness): reported, never failing the gate.
+import { LOCK_RULES } from './lock-hazards.js';
+
+// squawk's rule names (and our own ccr-… rules for what squawk misses, lock-hazards.ts) mapped
+// to the hazard classes a rollout cares about. A rule not listed here is advice (style,
+// robustness): reported, never failing the gate.
 
 export const HAZARD_CLASSES = ['destructive', 'long-lock', 'table-rewrite', 'non-concurrent-index', 'missing-timeout'] as const;
 export type HazardClass = (typeof HAZARD_CLASSES)[number];
@@ -31,10 +34,13 @@ export const RULE_HAZARDS: Readonly<Record<string, HazardClass>> = {
   'require-concurrent-index-creation': 'non-concurrent-index',
   'require-concurrent-index-deletion': 'non-concurrent-index',
   'ban-concurrent-index-creation-in-transaction': 'non-concurrent-index',
+  // REINDEX without CONCURRENTLY blocks writes (and reads using the index) while it rebuilds.
+  'require-concurrent-reindex': 'non-concurrent-index',
   // Older squawk has one rule, newer two.
   'require-timeout-settings': 'missing-timeout',
   'require-lock-timeout': 'missing-timeout',
   'require-statement-timeout': 'missing-timeout',
+  ...LOCK_RULES,
 };
 
 /** The timeout rules our runner satisfies itself: it SETs lock_timeout/statement_timeout per session. */

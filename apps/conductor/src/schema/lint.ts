@@ -3,6 +3,7 @@ import { loadMigrationFiles, type MigrationFile } from '@cc/pg-migrate';
 import pg from 'pg';
 import { parseAcks, type AckProblem } from './acks.js';
 import { hazardOf, RUNNER_TIMEOUT_RULES, type HazardClass } from './hazards.js';
+import { lockFindings } from './lock-hazards.js';
 import { runSquawk } from './squawk.js';
 
 // `ccr migrate lint`: squawk over the pending migrations, its findings mapped to hazards. A
@@ -94,7 +95,8 @@ export async function lintMigrations(o: LintOptions): Promise<LintReport> {
   const acksOf = new Map(files.map((f) => [f.version, parseAcks(f.upSql)]));
   for (const f of files) for (const p of acksOf.get(f.version)!.problems) report.invalidAcks.push({ ...p, migration: label(f) });
   const used = new Set<string>();
-  for (const s of [...inTx, ...noTx]) {
+  const ours = files.flatMap((f) => lockFindings(pathOf(f), f.upSql));
+  for (const s of [...inTx, ...noTx, ...ours]) {
     const f = byPath.get(s.file) ?? files.find((x) => s.file.endsWith(`${label(x)}.up.sql`));
     if (!f) continue;
     const hazard = hazardOf(s.rule_name);
