@@ -155,6 +155,7 @@ async function main(): Promise<void> {
         APP_ENV: 'development',
         HOST: '127.0.0.1',
         PORT: String(port),
+        METRICS_PORT: '0',
         LOG_LEVEL: 'warn',
         DATABASE_URL: apiDatabaseUrl(db.url),
         DATABASE_POOL_MAX: POOL_MAX,

@@ -8,6 +8,7 @@ import { loadMigrationFiles, Migrator } from '@cc/pg-migrate';
 import { createPool } from './db/pool.js';
 import { createRelay, type OutboxRelay } from './events/relay.js';
 import { buildApp } from './http/app.js';
+import { buildMetricsApp } from './modules/ops/metrics-app.js';
 import { createLogger } from './ops/logger.js';
 import { createMetrics } from './ops/metrics.js';
 import { initErrorReporter, type ErrorReporter } from './ops/sentry.js';
@@ -17,9 +18,13 @@ export interface ApiServer {
   app: FastifyInstance;
   ctx: AppContext;
   relay: OutboxRelay;
+  /** The internal listener (METRICS_HOST:METRICS_PORT) that alone serves GET /metrics. */
+  metricsApp: FastifyInstance;
+  /** Base URL of the metrics listener once listen() resolved; null before. */
+  metricsUrl: string | null;
   /** The process entry point reports crashes outside any request through it (ops/process-errors.ts). */
   reporter: ErrorReporter;
-  /** Listens on HOST:PORT and starts the relay; resolves to the base URL. */
+  /** Listens on HOST:PORT (and the metrics listener) and starts the relay; resolves to the base URL. */
   listen(): Promise<string>;
   /** Graceful: readiness 503, in-flight requests finish, relay flushes, pools close. */
   close(): Promise<void>;
@@ -50,6 +55,12 @@ function createRedis(url: string, prefix: string, logger: Logger): Redis {
     wasDown = false;
   });
   return redis;
+}
+
+function baseUrl(host: string, app: FastifyInstance, fallbackPort: number): string {
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : fallbackPort;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export async function createApiServer(config: Config, opts: CreateServerOptions = {}): Promise<ApiServer> {
@@ -88,19 +99,22 @@ export async function createApiServer(config: Config, opts: CreateServerOptions 
   const app = await buildApp(ctx, {
     reportError: (err, req) => reporter.capture(err, { requestId: req.id, route: req.routeOptions.url, method: req.method }),
   });
+  const metricsApp = await buildMetricsApp(ctx);
 
   let closing: Promise<void> | null = null;
   const server: ApiServer = {
     app,
     ctx,
     relay,
+    metricsApp,
+    metricsUrl: null,
     reporter,
     async listen() {
       await app.listen({ host: config.HOST, port: config.PORT });
+      await metricsApp.listen({ host: config.METRICS_HOST, port: config.METRICS_PORT });
+      server.metricsUrl = baseUrl(config.METRICS_HOST, metricsApp, config.METRICS_PORT);
       relay!.start();
-      const addr = app.server.address();
-      const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
-      return `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+      return baseUrl(config.HOST, app, config.PORT);
     },
     close() {
       closing ??= (async () => {
@@ -117,6 +131,7 @@ export async function createApiServer(config: Config, opts: CreateServerOptions 
         } finally {
           clearInterval(sweep);
         }
+        await metricsApp.close();
         await relay!.stop(Math.max(250, deadline - Date.now()));
         await reporter.close(2000);
         // quit() is refused while Redis is unreachable and the client would keep reconnecting

@@ -102,7 +102,7 @@ describe('health, readiness and version', () => {
       assert.equal(body.status, 'degraded');
       assert.equal(body.checks.redis.status, 'down');
       assert.equal(body.checks.db.status, 'ok');
-      const metrics = await t.app.inject('/metrics');
+      const metrics = await t.server.metricsApp.inject('/metrics');
       assert.match(metrics.body, /^cc_api_dependency_up\{dependency="redis"\} 0$/m);
     } finally {
       await t.close();

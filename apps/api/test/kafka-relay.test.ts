@@ -143,7 +143,7 @@ describe('outbox relay to Kafka', () => {
       assert.equal(ready.statusCode, 200);
       assert.equal(ready.json().status, 'degraded');
       assert.equal(ready.json().checks.kafka.status, 'down');
-      const metrics = await t.app.inject('/metrics');
+      const metrics = await t.server.metricsApp.inject('/metrics');
       assert.match(metrics.body, /^cc_api_outbox_pending 2$/m);
       assert.match(metrics.body, /^cc_api_outbox_relay_errors_total [1-9]\d*$/m);
 

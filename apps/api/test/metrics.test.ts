@@ -23,7 +23,7 @@ describe('GET /metrics', () => {
 
   test('serves Prometheus text that promtool accepts', async () => {
     await t.app.inject('/health/live');
-    const res = await t.app.inject('/metrics');
+    const res = await t.server.metricsApp.inject('/metrics');
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: res.body, encoding: 'utf8' });
@@ -39,7 +39,7 @@ describe('GET /metrics', () => {
     await t.app.inject({ method: 'POST', url: '/api/actions', headers: bearer(user.accessToken), payload: { actionType: 'page.view' } });
     await t.app.inject({ method: 'POST', url: '/api/actions', headers: bearer(user.accessToken), payload: { actionType: 'BAD' } });
     await t.app.inject('/no/such/route');
-    const text = (await t.app.inject('/metrics')).body;
+    const text = (await t.server.metricsApp.inject('/metrics')).body;
 
     assert.ok((sample(text, 'cc_api_http_requests_total', { route: '/health/live', method: 'GET', status: '200' }) ?? 0) >= 3);
     assert.ok((sample(text, 'cc_api_http_request_duration_seconds_count', { route: '/health/live', method: 'GET', status: '200' }) ?? 0) >= 3);
@@ -54,7 +54,7 @@ describe('GET /metrics', () => {
   test('outbox pending count and oldest age come from the database', async () => {
     const user = await t.createUser();
     await t.server.ctx.db.query('UPDATE outbox_events SET published_at = now() WHERE published_at IS NULL');
-    let text = (await t.app.inject('/metrics')).body;
+    let text = (await t.server.metricsApp.inject('/metrics')).body;
     assert.equal(sample(text, 'cc_api_outbox_pending'), 0);
     assert.equal(sample(text, 'cc_api_outbox_oldest_age_seconds'), 0);
 
@@ -65,7 +65,7 @@ describe('GET /metrics', () => {
     await t.server.ctx.db.query(
       "UPDATE outbox_events SET created_at = now() - interval '90 seconds' WHERE id = (SELECT min(id) FROM outbox_events WHERE published_at IS NULL)",
     );
-    text = (await t.app.inject('/metrics')).body;
+    text = (await t.server.metricsApp.inject('/metrics')).body;
     assert.equal(sample(text, 'cc_api_outbox_pending'), 3);
     const age = sample(text, 'cc_api_outbox_oldest_age_seconds')!;
     assert.ok(age >= 90 && age < 120, `oldest age ${age}`);
@@ -74,7 +74,7 @@ describe('GET /metrics', () => {
   });
 
   test('database pool gauges and build info are exported', async () => {
-    const text = (await t.app.inject('/metrics')).body;
+    const text = (await t.server.metricsApp.inject('/metrics')).body;
     const total = sample(text, 'cc_api_db_pool_connections', { state: 'total' });
     const idle = sample(text, 'cc_api_db_pool_connections', { state: 'idle' });
     assert.ok(total !== null && total >= 1 && total <= 10, `total ${total}`);

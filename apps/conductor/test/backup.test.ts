@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { checkDisk } from '../src/backup/create.js';
@@ -65,6 +65,11 @@ describe('backups against real PostgreSQL', () => {
     assert.equal(good.sha256, await sha256OfFile(good.path));
     assert.equal(good.sizeBytes, statSync(good.path).size);
     assert.ok((await listBackups(store.pool, 'test')).some((b) => b.id === good.id));
+    // The dump holds password and refresh-token hashes and unused invite codes: owner-only.
+    const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+    assert.equal(mode(good.path), '600', 'dump file');
+    assert.equal(mode(`${good.path}.sha256`), '600', 'checksum file');
+    assert.equal(mode(dirname(good.path)), '700', 'backup folder');
   });
 
   test('verification restores into a scratch database, compares tables, counts, schema version and sanity queries, then drops it', async () => {

@@ -142,7 +142,7 @@ export class HostFleet implements InstanceController {
     server.keepAliveTimeout = 5000;
     await new Promise<void>((r) => server.listen(0, this.address, () => r()));
     const port = (server.address() as net.AddressInfo).port;
-    const info: InstanceInfo = { id, version, port, url: `http://${this.address}:${port}`, pid: process.pid, state: 'starting', restarts: 0, startedAt: new Date().toISOString(), lastExit: null, logFile: '/dev/null' };
+    const info: InstanceInfo = { id, version, port, metricsPort: null, url: `http://${this.address}:${port}`, pid: process.pid, state: 'starting', restarts: 0, startedAt: new Date().toISOString(), lastExit: null, logFile: '/dev/null' };
     this.servers.set(id, { info, server });
     this.log.push(`start:${version}`);
     return info;

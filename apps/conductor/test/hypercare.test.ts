@@ -167,14 +167,17 @@ describe('hypercare', () => {
     const api = http.createServer((_req, res) => res.end(`# TYPE cc_api_outbox_pending gauge\ncc_api_outbox_pending ${pending}\ncc_api_outbox_oldest_age_seconds ${pending > 100 ? 420 : 2}\n`));
     await new Promise<void>((r) => api.listen(0, '127.0.0.1', () => r()));
     try {
-      const route = { baseUrl: `http://127.0.0.1:${(api.address() as AddressInfo).port}`, headers: {} };
-      assert.deepEqual((await outboxSignals(p, route)).map((m) => [m.metric, m.verdict, m.value]), [['outbox-backlog', 'pass', 12], ['kafka-lag', 'pass', 2]]);
+      const at = (metricsUrl: string) => [{ id: 'i1', version: 'v1', url: 'http://127.0.0.1:1', metricsUrl, state: 'ready' as const }];
+      const route = at(`http://127.0.0.1:${(api.address() as AddressInfo).port}`);
+      assert.deepEqual((await outboxSignals(p, route, 'v1')).map((m) => [m.metric, m.verdict, m.value]), [['outbox-backlog', 'pass', 12], ['kafka-lag', 'pass', 2]]);
       pending = 5000;
-      const bad = await outboxSignals(p, route);
+      const bad = await outboxSignals(p, route, 'v1');
       assert.deepEqual(bad.map((m) => [m.metric, m.verdict, m.value]), [['outbox-backlog', 'fail', 5000], ['kafka-lag', 'fail', 420]]);
       assert.match(bad[1]!.reason, /420 s .* over the limit of 60 s/);
-      const gone = await outboxSignals(p, { baseUrl: 'http://127.0.0.1:1', headers: {} });
+      const gone = await outboxSignals(p, at('http://127.0.0.1:1'), 'v1');
       assert.equal(gone[0]!.verdict, 'inconclusive', 'an unreachable /metrics is "could not check", not a breach');
+      const unknown = await outboxSignals(p, route, 'v2');
+      assert.equal(unknown[0]!.verdict, 'inconclusive', 'no instance of the version: could not check');
     } finally {
       await new Promise((r) => api.close(r));
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -95,6 +95,9 @@ describe('release record', () => {
     const files = await writeReports(pool, home, seeded.promoted);
     assert.deepEqual(files, [join(home, 'reports', `${seeded.promoted}.md`), join(home, 'reports', `${seeded.promoted}.html`)]);
     assert.match(readFileSync(files[0]!, 'utf8'), /No measurements were taken\./);
+    // Records carry evidence: 0600 files in a 0700 folder.
+    for (const f of files) assert.equal((statSync(f).mode & 0o777).toString(8), '600', f);
+    assert.equal((statSync(join(home, 'reports')).mode & 0o777).toString(8), '700');
     const env = { ...process.env, CCR_DATABASE_URL: db.url, CCR_HOME: home };
     const { stdout } = await run(process.execPath, [join(root, 'apps/conductor/bin/ccr.mjs'), 'report', seeded.rolledBack, '--format', 'html'], { cwd: root, env });
     assert.match(stdout, /<title>Release record r-20260302100000-bbbb<\/title>/);

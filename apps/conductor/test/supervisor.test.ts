@@ -133,7 +133,7 @@ describe('supervisor', () => {
       stateFile: join(root, 'runtime/broken.json'),
       readyTimeoutMs: 4000,
       // A database that does not exist: the API starts but /health/ready stays 503.
-      envFor: (a, port) => ({ ...opts.envFor(a, port), DATABASE_URL: `${db.url}_missing` }),
+      envFor: (a, port, metricsPort) => ({ ...opts.envFor(a, port, metricsPort), DATABASE_URL: `${db.url}_missing` }),
     });
     await assert.rejects(broken.start(artifact.version, 1), (err: Error & { code?: string; details?: { failed: string[] } }) => {
       assert.equal(err.code, 'instance_not_ready');

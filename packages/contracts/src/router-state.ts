@@ -51,7 +51,7 @@ export const routerMaintenanceSchema = z.object({
 
 export const routerStateSchema = z.object({
   services: z.object({
-    /** /api, /health, /version and /metrics. */
+    /** /api, /health and /version (the API serves /metrics on an internal port only). */
     api: routerServiceSchema,
     /** Everything else. */
     web: routerServiceSchema,

@@ -1,12 +1,15 @@
 // Which service a request path belongs to. Kept as plain string checks: this runs for
 // every request and a regex or URL parse would cost more than the proxying decision.
 
-/** /api, /health, /version and /metrics (and anything below them) go to the api service. */
+/**
+ * /api, /health and /version (and anything below them) go to the api service. Not /metrics:
+ * the API serves it on an internal port only, so it never passes through the router.
+ */
 export function isApiPath(url: string): boolean {
   const c = url.charCodeAt(1);
-  // Cheap first-letter filter: a, h, v, m.
-  if (c !== 97 && c !== 104 && c !== 118 && c !== 109) return false;
-  return hasPrefix(url, '/api') || hasPrefix(url, '/health') || hasPrefix(url, '/version') || hasPrefix(url, '/metrics');
+  // Cheap first-letter filter: a, h, v.
+  if (c !== 97 && c !== 104 && c !== 118) return false;
+  return hasPrefix(url, '/api') || hasPrefix(url, '/health') || hasPrefix(url, '/version');
 }
 
 function hasPrefix(url: string, p: string): boolean {

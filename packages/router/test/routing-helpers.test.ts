@@ -4,11 +4,11 @@ import { test } from 'node:test';
 import { VersionStats } from '../src/metrics.js';
 import { isApiPath, readVersionCookie } from '../src/paths.js';
 
-test('api paths: /api, /health, /version, /metrics and below; nothing that only starts alike', () => {
-  for (const p of ['/api', '/api/', '/api/wallet?x=1', '/health', '/health/ready', '/version', '/metrics', '/api?x', '/metrics#a']) {
+test('api paths: /api, /health, /version and below; nothing that only starts alike; never /metrics', () => {
+  for (const p of ['/api', '/api/', '/api/wallet?x=1', '/health', '/health/ready', '/version', '/api?x']) {
     assert.equal(isApiPath(p), true, p);
   }
-  for (const p of ['/', '/apix', '/healthz', '/versions', '/metricsx', '/assets/api.js', '/play/api', '/a']) {
+  for (const p of ['/', '/apix', '/healthz', '/versions', '/metrics', '/metrics#a', '/metricsx', '/assets/api.js', '/play/api', '/a']) {
     assert.equal(isApiPath(p), false, p);
   }
 });

@@ -42,17 +42,16 @@ export class AccessTokens {
     if (hit) this.verified.delete(token);
     try {
       this.verifyKey ??= crypto.subtle.importKey('raw', Uint8Array.from(this.key), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-      const { payload } = await jwtVerify(token, await this.verifyKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      // exp and sub are required: a token without exp, even signed with our key, would never expire.
+      const { payload } = await jwtVerify(token, await this.verifyKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       const claims: AccessClaims = Object.freeze({
         sub: String(payload.sub),
         nickname: String(payload['nickname']),
         role: payload['role'] === 'admin' ? 'admin' : 'player',
         synthetic: payload['syn'] === true,
       });
-      if (typeof payload.exp === 'number') {
-        if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
-        this.verified.set(token, { claims, expMs: payload.exp * 1000 });
-      }
+      if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims, expMs: payload.exp! * 1000 });
       return claims;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { API_REQUIRED_IN_PRODUCTION } from '@cc/contracts';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -20,10 +21,50 @@ const url = (protocols: string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** One trusted proxy: a named range, an IP address, or a CIDR block. */
+function proxyEntryProblem(entry: string): string | null {
+  if (PROXY_RANGES.includes(entry)) return null;
+  const [addr = '', prefix, extra] = entry.split('/');
+  const family = isIP(addr);
+  if (!family || extra !== undefined) return `"${entry}" is not an IP address, a CIDR block or one of ${PROXY_RANGES.join(', ')}`;
+  if (prefix === undefined) return null;
+  const bits = Number(prefix);
+  const max = family === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(prefix) && bits <= max ? null : `"${entry}": the prefix length must be 0-${max}`;
+}
+
+// Which peers may tell us the client's address in X-Forwarded-For. Never "everyone": a client
+// would rotate the header to dodge the per-IP limits. Either the proxies' own addresses
+// (the rightmost untrusted address wins) or how many proxies sit in front (hop count).
+const trustProxy = z.string().transform((raw, c): string[] | number | false => {
+  const v = raw.trim();
+  if (v === 'false') return false;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 10) c.addIssue({ code: 'custom', message: 'a hop count must be 0-10' });
+    return hops;
+  }
+  if (v === 'true') {
+    c.addIssue({ code: 'custom', message: 'trusting every proxy lets clients forge X-Forwarded-For; list the proxies (IPs or CIDRs, comma separated) or give a hop count' });
+    return z.NEVER;
+  }
+  const entries = v.split(',').map((e) => e.trim());
+  entries.forEach((e, i) => {
+    const problem = proxyEntryProblem(e);
+    if (problem) c.addIssue({ code: 'custom', message: `entry ${i + 1}: ${problem}` });
+  });
+  return entries;
+});
+
 export const configSchema = z.object({
   APP_ENV: z.enum(['development', 'staging', 'production']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: int(0, 65535).default(3000),
+  // GET /metrics is served here only, never on PORT (9464: the Prometheus exporter convention).
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: int(0, 65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   // Small pools win on small servers: on 2 cores, 12 connections gave ~25% more spins/s and a
@@ -46,10 +87,12 @@ export const configSchema = z.object({
   APP_COMMIT: z.string().max(64).default('unknown'),
   APP_BUILT_AT: z.string().max(64).default('unknown'),
   WEB_DIST: z.string().min(1).optional(),
-  TRUST_PROXY: z.string().default('loopback'),
+  TRUST_PROXY: trustProxy.default(['loopback']),
   LOGIN_MAX_FAILURES_PER_NICKNAME: int(1, 1000).default(5),
   LOGIN_MAX_FAILURES_PER_IP: int(1, 100000).default(30),
   LOGIN_FAILURE_WINDOW_SECONDS: int(1, 86400).default(900),
+  SIGNUP_MAX_FAILURES_PER_IP: int(1, 100000).default(20),
+  SIGNUP_WINDOW_SECONDS: int(1, 86400).default(900),
   MIGRATION_LOCK_TIMEOUT_MS: int(0, 3_600_000).default(5000),
   MIGRATION_STATEMENT_TIMEOUT_MS: int(0, 86_400_000).default(600_000),
   MIGRATE_ON_START: bool.default(false),

@@ -10,9 +10,14 @@ import { opsModule } from '../modules/ops/routes.js';
 import { rewardsModule } from '../modules/rewards/routes.js';
 import { walletModule } from '../modules/wallet/routes.js';
 import { webModule } from '../modules/web/routes.js';
-import { handleError } from './error-handler.js';
+import { clientErrorHandler, handleError, handleFrameworkError } from './error-handler.js';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A hop count means: trust the nearest `hops` peers (proxy-addr's own rule for a number). */
+function trustProxyOption(v: string[] | number | false): string[] | boolean | ((addr: string, hop: number) => boolean) {
+  return typeof v === 'number' ? (_addr, hop) => hop < v : v;
+}
 
 export interface BuildAppOptions {
   /** Called for 5xx errors; Sentry is wired here by the server. */
@@ -26,7 +31,7 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
     // One access-log line per request comes from our onResponse hook (route template, user id).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
-    trustProxy: ctx.config.TRUST_PROXY === 'true' ? true : ctx.config.TRUST_PROXY === 'false' ? false : ctx.config.TRUST_PROXY,
+    trustProxy: trustProxyOption(ctx.config.TRUST_PROXY),
     // The router sets X-Request-Id; keep it so one id follows a request across hops.
     genReqId: (req) => {
       const h = req.headers['x-request-id'];
@@ -34,11 +39,18 @@ export async function buildApp(ctx: AppContext, opts: BuildAppOptions = {}): Pro
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors Fastify raises before a route runs (a bad percent-encoding in the URL) and those
+    // Node's parser raises before there is a request at all (a control character in a
+    // header, 64 KB of headers) get the same {"error":{code,message,requestId}} shape.
+    frameworkErrors: (err, req, reply) => handleFrameworkError(err, req, reply),
+    clientErrorHandler: (err, socket) => clientErrorHandler(err, socket, ctx.logger),
   });
   const report = opts.reportError ?? (() => undefined);
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // JSON must never be sniffed into something a browser would render or run.
+    reply.header('x-content-type-options', 'nosniff');
     if (ctx.lifecycle.draining) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (req, reply) => {

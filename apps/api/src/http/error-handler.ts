@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { AppError } from '../errors.js';
 
 export interface ErrorBody {
@@ -42,4 +45,40 @@ export function handleError(
   req.log.error({ err }, 'unhandled error');
   report(err, req);
   return reply.status(500).send(body('internal', 'Something went wrong on our side. Try again.', requestId));
+}
+
+/** Errors Fastify raises before routing: a URL that is not valid percent-encoding, and the like. */
+export function handleFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const requestId = String(req.id);
+  reply.header('x-content-type-options', 'nosniff');
+  if (err.code === 'FST_ERR_BAD_URL') {
+    return reply.status(400).send(body('bad_request', 'url: is not valid percent-encoding.', requestId, 'url'));
+  }
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  return reply.status(status).send(body('bad_request', 'request: could not be read.', requestId));
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; reason: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, reason: 'Request Header Fields Too Large', message: 'headers: are larger than the server accepts.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout', message: 'request: took too long to arrive.' },
+};
+
+/**
+ * Node's HTTP parser refused the request before Fastify saw it (a control character in a
+ * header, oversized headers, a timeout): answer in the public error shape, then close.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket, logger: Logger): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = CLIENT_ERRORS[err.code ?? ''] ?? { status: 400, reason: 'Bad Request', message: 'request: is not valid HTTP (for example a control character in a header).' };
+  const requestId = randomUUID();
+  // err.code and the message only: the parser's error carries the raw bytes it choked on.
+  logger.debug({ code: err.code, requestId }, 'client error');
+  if (socket.writable) {
+    const json = JSON.stringify(body('bad_request', known.message, requestId));
+    socket.write(
+      `HTTP/1.1 ${known.status} ${known.reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(err);
 }

@@ -25,7 +25,7 @@ export async function startApi(env: Record<string, string>, opts: StartApiOption
   const preload = (opts.preload ?? []).flatMap((p) => ['--import', p]);
   const child = spawn(process.execPath, [...NODE_ARGS, ...preload, `${ROOT}apps/api/src/bin/start-api.ts`], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', APP_ENV: 'development', JWT_SECRET: TEST_JWT_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', APP_ENV: 'development', JWT_SECRET: TEST_JWT_SECRET, HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

@@ -34,6 +34,9 @@ export async function createTestApp(opts: { env?: Record<string, string>; redis?
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'info',
     PORT: '0',
+    METRICS_PORT: '0',
+    // Tests sign up many players from one address; the limit has its own test.
+    SIGNUP_MAX_FAILURES_PER_IP: '100000',
     DATABASE_POOL_MAX: '10',
     ...(opts.redis === false ? {} : { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `cc_t_${randomBytes(4).toString('hex')}:` }),
     ...opts.env,
@@ -43,6 +46,18 @@ export async function createTestApp(opts: { env?: Record<string, string>; redis?
   sink.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
   const server = await createApiServer(loadConfig(env), { logDestination: sink });
   await server.app.ready();
+  // Until the client is ready, stores fall back to PostgreSQL; a test counting in one store
+  // must not see its first request land in the other. (Not for a deliberately unreachable URL.)
+  const redis = server.ctx.redis;
+  if (redis && !opts.env?.['REDIS_URL'] && redis.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 5000);
+      redis.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
 
   const t: TestApp = {
     server,

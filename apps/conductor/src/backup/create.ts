@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { access, mkdir, rm, stat, statfs } from 'node:fs/promises';
+import { access, chmod, mkdir, rm, stat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,7 +37,10 @@ export function newBackupId(now = new Date()): string {
 
 async function ensureWritable(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    // Dumps hold password hashes, refresh-token hashes and unused invite codes: owner-only,
+    // like .cc/secrets (0700 folders, 0600 files), also for a folder that already existed.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
     await access(dir, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -85,7 +88,7 @@ async function dumpTo(command: Command, file: string): Promise<string> {
       cb(null, chunk);
     },
   });
-  const written = pipeline(dump.stdout!, tap, createWriteStream(file)).then(
+  const written = pipeline(dump.stdout!, tap, createWriteStream(file, { mode: 0o600 })).then(
     () => null,
     (err: NodeJS.ErrnoException) => {
       dump.stop(); // nothing more can be written; pg_dump need not go on

@@ -24,6 +24,6 @@ export async function publishDurably(partial: string, file: string): Promise<voi
 /** Writes a small file through a temporary name, so a reader sees all of it or nothing. */
 export async function writeDurably(file: string, text: string): Promise<void> {
   const tmp = `${file}.tmp`;
-  await writeFile(tmp, text);
+  await writeFile(tmp, text, { mode: 0o600 });
   await publishDurably(tmp, file);
 }

@@ -11,6 +11,8 @@ export interface TargetInstance {
   id: string;
   version: string;
   url: string;
+  /** Where its GET /metrics answers (an internal port, never routed); absent when unknown. */
+  metricsUrl?: string;
   /** starting: not yet ready; ready: answering readiness; crashed: being restarted; stopping. */
   state: 'starting' | 'ready' | 'crashed' | 'stopping';
 }

@@ -2,7 +2,7 @@ import { statfsSync } from 'node:fs';
 import type { Measurement } from '../analysis/metric-provider.js';
 import { measurePromQL } from '../analysis/prometheus-provider.js';
 import { quantileMs, windowStats } from '../analysis/window-stats.js';
-import type { DeployTarget, PinnedRoute, VersionCounters } from '../engine/deploy-target.js';
+import type { DeployTarget, TargetInstance, VersionCounters } from '../engine/deploy-target.js';
 import type { HypercareParams } from './params.js';
 
 // Hypercare's signals, each one check turned into a Measurement (stored like analysis ones, so
@@ -44,13 +44,18 @@ export function promSample(text: string, name: string): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
-/** Kafka relay lag and outbox backlog from the watched version's own /metrics (pinned route). */
-export async function outboxSignals(p: HypercareParams, route: PinnedRoute): Promise<M[]> {
+/**
+ * Kafka relay lag and outbox backlog from the watched version's own /metrics, read on an
+ * instance's internal metrics port (the public one does not serve it).
+ */
+export async function outboxSignals(p: HypercareParams, instances: TargetInstance[], version: string): Promise<M[]> {
   if (!p.outbox) return [];
   const { maxPending, maxOldestAgeSeconds } = p.outbox;
+  const inst = instances.find((i) => i.version === version && i.state === 'ready' && i.metricsUrl);
+  if (!inst) return [m('outbox-backlog', 'api', 'inconclusive', null, maxPending, `outbox: no ready instance of ${version} with a known metrics address`)];
   let text: string;
   try {
-    const res = await fetch(new URL('/metrics', route.baseUrl), { headers: route.headers, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(new URL('/metrics', inst.metricsUrl), { signal: AbortSignal.timeout(5000) });
     text = await res.text();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
   } catch (err) {

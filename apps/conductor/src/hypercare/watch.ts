@@ -47,7 +47,7 @@ async function runChecks(ctx: DeployContext, p: HypercareParams, st: HypercareSt
   } catch (err) {
     out.push({ metric: 'error-rate', provider: 'builtin', verdict: 'inconclusive', value: null, baseline: null, threshold: null, sampleSize: null, reason: `router counters unavailable: ${(err as Error).message}`, details: {} });
   }
-  out.push(...(await outboxSignals(p, target.pinned(st.version))));
+  if (p.outbox) out.push(...(await outboxSignals(p, await target.instances().catch(() => []), st.version)));
   out.push(...(await restartSignal(p, target, st.version, st.instances)));
   out.push(...diskSignal(p, ctx.services.paths.home)); // the data folder's disk
   out.push(...(await querySignals(p, p.prometheusUrl ?? process.env['PROMETHEUS_URL'], { version: st.version, stable })));

@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { collectReport } from './collect.js';
@@ -8,11 +8,13 @@ import { renderReport, type ReportFormat } from './render.js';
 export async function writeReports(db: Pick<pg.Pool, 'query'>, ccHome: string, releaseId: string, formats: ReportFormat[] = ['md', 'html']): Promise<string[]> {
   const record = await collectReport(db, releaseId);
   const dir = join(ccHome, 'reports');
-  mkdirSync(dir, { recursive: true });
+  // Release records carry evidence (gate output, hostnames, metric values): owner-only.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   return formats.map((f) => {
     const file = join(dir, `${releaseId}.${f}`);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, renderReport(record, f));
+    writeFileSync(tmp, renderReport(record, f), { mode: 0o600 });
     renameSync(tmp, file);
     return file;
   });

@@ -71,6 +71,15 @@ export async function startControlServer(token: string, handlers: ControlHandler
   };
 }
 
+/** A path segment, decoded; bad percent-encoding is the caller's mistake (400), not ours. */
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (err) {
+    throw new CcrError('usage', `path segment "${raw}" is not valid percent-encoding`, { cause: err });
+  }
+}
+
 async function route(h: ControlHandlers, req: http.IncomingMessage): Promise<[number, unknown]> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const method = req.method ?? 'GET';
@@ -82,11 +91,12 @@ async function route(h: ControlHandlers, req: http.IncomingMessage): Promise<[nu
   }
   const one = /^\/v1\/instances\/([^/]+)$/.exec(path);
   if (method === 'DELETE' && one) {
-    await h.controller.stop(decodeURIComponent(one[1]!));
-    return [200, { stopped: decodeURIComponent(one[1]!) }];
+    const id = segment(one[1]!);
+    await h.controller.stop(id);
+    return [200, { stopped: id }];
   }
   const byVersion = /^\/v1\/versions\/([^/]+)\/stop$/.exec(path);
-  if (method === 'POST' && byVersion) return [200, { stopped: await h.controller.stopVersion(decodeURIComponent(byVersion[1]!)) }];
+  if (method === 'POST' && byVersion) return [200, { stopped: await h.controller.stopVersion(segment(byVersion[1]!)) }];
   if (method === 'PUT' && path === '/v1/active-version') {
     const body = parse(activeSchema, await readJson(req));
     h.setActiveVersion(body.version);

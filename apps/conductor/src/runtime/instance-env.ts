@@ -19,7 +19,8 @@ export interface InstanceEnvSettings {
   parentEnv: NodeJS.ProcessEnv;
 }
 
-export function instanceEnv(settings: InstanceEnvSettings, artifact: Artifact, port: number): NodeJS.ProcessEnv {
+/** `metricsPort` 0 lets the instance pick one (nothing then knows where its /metrics is). */
+export function instanceEnv(settings: InstanceEnvSettings, artifact: Artifact, port: number, metricsPort = 0): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: settings.parentEnv['PATH'] ?? '/usr/bin:/bin',
     HOME: settings.parentEnv['HOME'] ?? '/',
@@ -27,6 +28,9 @@ export function instanceEnv(settings: InstanceEnvSettings, artifact: Artifact, p
     APP_ENV: settings.appEnv,
     HOST: '127.0.0.1',
     PORT: String(port),
+    // /metrics is served on this loopback port only, never through the router.
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: String(metricsPort),
     DATABASE_URL: settings.databaseUrl,
     JWT_SECRET: settings.jwtSecret,
     APP_VERSION: artifact.manifest.version,

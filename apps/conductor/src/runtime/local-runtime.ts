@@ -184,7 +184,7 @@ async function startInstances(opts: UpOptions, version: string, databaseUrl: str
     stateFile: supervisorStateFile(paths),
     logsDir: paths.logs,
     artifactsDir: paths.artifacts,
-    envFor: (a, port) => instanceEnv({ databaseUrl, jwtSecret, appEnv: opts.env['APP_ENV'] ?? 'development', parentEnv: opts.env }, a, port),
+    envFor: (a, port, metricsPort) => instanceEnv({ databaseUrl, jwtSecret, appEnv: opts.env['APP_ENV'] ?? 'development', parentEnv: opts.env }, a, port, metricsPort),
     ...(opts.graceMs ? { graceMs: opts.graceMs } : {}),
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
   });

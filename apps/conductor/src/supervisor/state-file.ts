@@ -8,6 +8,8 @@ const savedInstanceSchema = z.object({
   id: z.string(),
   version: z.string(),
   port: z.number().int(),
+  /** Where the instance serves /metrics; absent in state written before it had its own port. */
+  metricsPort: z.number().int().nullable().optional(),
   pid: z.number().int().nullable(),
   restarts: z.number().int(),
   startedAt: z.string(),

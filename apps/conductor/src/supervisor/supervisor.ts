@@ -22,8 +22,8 @@ export interface SupervisorOptions {
   stateFile: string;
   logsDir: string;
   artifactsDir: string;
-  /** The environment an instance of this artifact runs with on this port. */
-  envFor: (artifact: Artifact, port: number) => NodeJS.ProcessEnv;
+  /** The environment an instance of this artifact runs with on these ports. */
+  envFor: (artifact: Artifact, port: number, metricsPort: number) => NodeJS.ProcessEnv;
   /** SIGTERM to SIGKILL, default 15 s (the API drains for up to SHUTDOWN_TIMEOUT_MS). */
   graceMs?: number;
   readyTimeoutMs?: number;
@@ -80,7 +80,7 @@ export class Supervisor implements InstanceController {
         continue;
       }
       const m: Managed = {
-        info: { ...s, url: `http://127.0.0.1:${s.port}`, state: 'starting', logFile: this.logFile(s.id) },
+        info: { ...s, metricsPort: s.metricsPort ?? null, url: `http://127.0.0.1:${s.port}`, state: 'starting', logFile: this.logFile(s.id) },
         stopping: false,
         initial: false,
         readySince: null,
@@ -116,9 +116,10 @@ export class Supervisor implements InstanceController {
     const started: Managed[] = [];
     for (let i = 0; i < count; i++) {
       const port = await this.pickPort();
+      const metricsPort = await this.pickPort([port]);
       const id = `api-${version}-${++this.seq}`;
       const m: Managed = {
-        info: { id, version, port, url: `http://127.0.0.1:${port}`, pid: null, state: 'starting', restarts: 0, startedAt: new Date().toISOString(), lastExit: null, logFile: this.logFile(id) },
+        info: { id, version, port, metricsPort, url: `http://127.0.0.1:${port}`, pid: null, state: 'starting', restarts: 0, startedAt: new Date().toISOString(), lastExit: null, logFile: this.logFile(id) },
         stopping: false,
         initial: true,
         readySince: null,
@@ -194,7 +195,7 @@ export class Supervisor implements InstanceController {
   private spawn(m: Managed, artifact: Artifact): void {
     const gen = ++m.generation;
     const proc = spawnDetached(process.execPath, [join(artifact.dir, artifact.manifest.entrypoints.server)], {
-      env: this.opts.envFor(artifact, m.info.port),
+      env: this.opts.envFor(artifact, m.info.port, m.info.metricsPort ?? 0),
       cwd: artifact.dir,
       logFile: m.info.logFile,
     });
@@ -273,8 +274,8 @@ export class Supervisor implements InstanceController {
     return artifact ? cmd.includes(join(artifact.dir, artifact.manifest.entrypoints.server)) : cmd.includes(this.opts.artifactsDir);
   }
 
-  private async pickPort(): Promise<number> {
-    const taken = new Set([...this.instances.values()].map((m) => m.info.port));
+  private async pickPort(also: number[] = []): Promise<number> {
+    const taken = new Set([...[...this.instances.values()].flatMap((m) => [m.info.port, m.info.metricsPort ?? 0]), ...also]);
     for (;;) {
       const port = await freePort();
       if (!taken.has(port)) return port;
@@ -296,7 +297,7 @@ export class Supervisor implements InstanceController {
       seq: this.seq,
       // Instances being stopped stay listed until gone, so a crash mid-stop leaves nothing
       // that `ccr down` cannot find.
-      instances: [...this.instances.values()].map(({ info }) => ({ id: info.id, version: info.version, port: info.port, pid: info.pid, restarts: info.restarts, startedAt: info.startedAt, lastExit: info.lastExit })),
+      instances: [...this.instances.values()].map(({ info }) => ({ id: info.id, version: info.version, port: info.port, metricsPort: info.metricsPort, pid: info.pid, restarts: info.restarts, startedAt: info.startedAt, lastExit: info.lastExit })),
     });
   }
 

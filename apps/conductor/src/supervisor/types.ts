@@ -16,6 +16,8 @@ export interface InstanceInfo {
   id: string;
   version: string;
   port: number;
+  /** The loopback port of its GET /metrics (never routed); null when unknown. */
+  metricsPort: number | null;
   /** http://127.0.0.1:PORT, the router target URL. */
   url: string;
   pid: number | null;

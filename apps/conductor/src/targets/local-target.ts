@@ -18,7 +18,13 @@ export interface LocalTargetOptions {
   pinToken: string;
 }
 
-const toInstance = (i: InstanceInfo): TargetInstance => ({ id: i.id, version: i.version, url: i.url, state: i.state });
+const toInstance = (i: InstanceInfo): TargetInstance => ({
+  id: i.id,
+  version: i.version,
+  url: i.url,
+  ...(i.metricsPort ? { metricsUrl: `http://127.0.0.1:${i.metricsPort}` } : {}),
+  state: i.state,
+});
 
 export class LocalTarget implements DeployTarget {
   readonly type = 'local';

@@ -94,7 +94,7 @@ export class FakeFleet implements InstanceController {
     server.keepAliveTimeout = 5000;
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as AddressInfo).port;
-    const info: InstanceInfo = { id, version, port, url: `http://127.0.0.1:${port}`, pid: process.pid, state: 'starting', restarts: 0, startedAt: new Date().toISOString(), lastExit: null, logFile: '/dev/null' };
+    const info: InstanceInfo = { id, version, port, metricsPort: null, url: `http://127.0.0.1:${port}`, pid: process.pid, state: 'starting', restarts: 0, startedAt: new Date().toISOString(), lastExit: null, logFile: '/dev/null' };
     const u = { info, server };
     this.upstreams.set(id, u);
     this.started.push(id);

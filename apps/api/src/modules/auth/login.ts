@@ -3,7 +3,7 @@ import { withTransaction } from '../../db/pool.js';
 import { AppError } from '../../errors.js';
 import { enqueueAction } from '../../events/outbox.js';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from './passwords.js';
-import type { LoginRateLimiter } from './rate-limit.js';
+import type { LoginRateLimiter, Reservation } from './rate-limit.js';
 import { startSession, type SessionResponse } from './session.js';
 import { findUserForLogin } from './users.js';
 
@@ -17,8 +17,10 @@ export async function login(
   input: { nickname: string; password: string; ip: string },
 ): Promise<SessionResponse> {
   const attempt = { nickname: input.nickname, ip: input.ip };
+  let reservation: Reservation;
   try {
-    await limiter.assertAllowed(attempt);
+    // Reserved before verifying: parallel guesses cannot all pass a check none was counted in.
+    reservation = await limiter.begin(attempt);
   } catch (err) {
     ctx.metrics.logins.inc({ result: 'failure' });
     throw err;
@@ -27,13 +29,13 @@ export async function login(
   const user = await findUserForLogin(ctx.db, input.nickname);
   const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstDummy(input.password);
   if (!user || !ok) {
-    await limiter.recordFailure(attempt);
+    // The reservation stays: it is this failure's count.
     ctx.metrics.logins.inc({ result: 'failure' });
     ctx.logger.info({ nickname: input.nickname, ip: input.ip, known: Boolean(user) }, 'login failed');
     throw new AppError('invalid_credentials', 401, INVALID_CREDENTIALS_MESSAGE);
   }
 
-  await limiter.recordSuccess(attempt);
+  await limiter.succeeded(reservation, attempt);
   const rehash = needsRehash(user.passwordHash) ? await hashPassword(input.password) : null;
   const session = await withTransaction(ctx.db, async (tx) => {
     if (rehash) await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, rehash]);

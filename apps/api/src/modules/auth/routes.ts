@@ -5,7 +5,7 @@ import { AppError } from '../../errors.js';
 import { enqueueAction } from '../../events/outbox.js';
 import { parse } from '../../http/validate.js';
 import { login } from './login.js';
-import { LoginRateLimiter } from './rate-limit.js';
+import { LoginRateLimiter, SignupRateLimiter } from './rate-limit.js';
 import { revokeFamilyOf, rotateRefreshToken } from './refresh-tokens.js';
 import { loginBody, refreshBody, signupBody } from './schemas.js';
 import { sessionResponse } from './session.js';
@@ -15,10 +15,16 @@ const INVALID_REFRESH = 'This session is no longer valid; log in again.';
 
 export function authModule(ctx: AppContext): FastifyPluginAsync {
   const limiter = new LoginRateLimiter(ctx);
+  const signupLimiter = new SignupRateLimiter(ctx);
   return async (app) => {
+    // Answers here carry tokens: no browser, proxy or CDN may keep a copy.
+    app.addHook('onRequest', async (_req, reply) => {
+      reply.header('cache-control', 'no-store');
+    });
+
     app.post('/signup', async (req, reply) => {
       const body = parse(signupBody, req.body);
-      const { synthetic: _synthetic, ...session } = await signup(ctx, body);
+      const { synthetic: _synthetic, ...session } = await signup(ctx, signupLimiter, { ...body, ip: req.ip });
       return reply.status(201).send(session);
     });
 

@@ -5,12 +5,16 @@ import { AppError } from '../../errors.js';
 import { enqueueAction } from '../../events/outbox.js';
 import { postLedgerEntry } from '../../wallet/ledger.js';
 import { hashPassword } from './passwords.js';
+import type { SignupRateLimiter } from './rate-limit.js';
 import { startSession, type SessionResponse } from './session.js';
 import { insertUser } from './users.js';
 
 // One message for unknown, used-up and expired codes, so the answer cannot be used to learn
 // which codes exist.
 export const INVALID_INVITE_MESSAGE = 'This invite code is not valid: it may be mistyped, used up or expired.';
+
+const invalidInvite = () => new AppError('invalid_invite', 403, INVALID_INVITE_MESSAGE, { field: 'inviteCode' });
+const nicknameTaken = () => new AppError('nickname_taken', 409, 'That nickname is taken; choose another.', { field: 'nickname' });
 
 /**
  * Takes one use of the invite. The conditional UPDATE is atomic, and its row lock makes a
@@ -24,14 +28,33 @@ async function consumeInvite(tx: Pick<PoolClient, 'query'>, code: string): Promi
     [code],
   );
   const row = r.rows[0];
-  if (!row) throw new AppError('invalid_invite', 403, INVALID_INVITE_MESSAGE, { field: 'inviteCode' });
+  if (!row) throw invalidInvite();
   return row;
+}
+
+/**
+ * The cheap refusals, before argon2 spends ~50 ms of CPU: a code that cannot be used and a
+ * nickname already taken. The transaction checks both again (they can change in between);
+ * this only keeps bad requests from costing a hash.
+ */
+async function precheck(ctx: AppContext, input: { inviteCode: string; nickname: string }): Promise<void> {
+  const r = await ctx.db.query<{ usable: boolean; taken: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM invite_codes WHERE code = $1 AND uses < max_uses AND (expires_at IS NULL OR expires_at > now())) AS usable,
+            EXISTS (SELECT 1 FROM users WHERE lower(nickname) = lower($2)) AS taken`,
+    [input.inviteCode, input.nickname],
+  );
+  // The invite first: a nickname conflict is only revealed to someone holding a valid code.
+  if (!r.rows[0]?.usable) throw invalidInvite();
+  if (r.rows[0].taken) throw nicknameTaken();
 }
 
 export async function signup(
   ctx: AppContext,
-  input: { inviteCode: string; nickname: string; password: string },
+  limiter: SignupRateLimiter,
+  input: { inviteCode: string; nickname: string; password: string; ip: string },
 ): Promise<SessionResponse & { synthetic: boolean }> {
+  const reservation = await limiter.begin(input.ip);
+  await precheck(ctx, input);
   // Hash before the transaction so no row lock is held for the ~50 ms argon2 takes.
   const passwordHash = await hashPassword(input.password);
   const result = await withTransaction(ctx.db, async (tx) => {
@@ -46,6 +69,8 @@ export async function signup(
     const session = await startSession(ctx, tx, user);
     return { ...session, synthetic: user.synthetic };
   });
+  // Only failed sign-ups count against the IP: a busy network of real players is not held back.
+  await limiter.succeeded(reservation);
   if (!result.synthetic) ctx.metrics.signups.inc();
   return result;
 }

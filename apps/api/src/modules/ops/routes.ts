@@ -25,23 +25,5 @@ export function opsModule(ctx: AppContext): FastifyPluginAsync {
         schemaVersion: r.rows[0]?.v ?? null,
       };
     });
-
-    app.get('/metrics', async (_req, reply) => {
-      const pool = ctx.db;
-      ctx.metrics.dbPool.set({ state: 'total' }, pool.totalCount);
-      ctx.metrics.dbPool.set({ state: 'idle' }, pool.idleCount);
-      ctx.metrics.dbPool.set({ state: 'waiting' }, pool.waitingCount);
-      const r = await ctx.db
-        .query<{ pending: number; age: number | null }>(
-          `SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float AS age
-             FROM outbox_events WHERE published_at IS NULL`,
-        )
-        .catch(() => null);
-      if (r?.rows[0]) {
-        ctx.metrics.outboxPending.set(r.rows[0].pending);
-        ctx.metrics.outboxOldestAge.set(r.rows[0].age ?? 0);
-      }
-      return reply.header('content-type', ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-    });
   };
 }

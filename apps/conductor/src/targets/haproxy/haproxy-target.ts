@@ -104,7 +104,13 @@ export class HaproxyTarget implements DeployTarget {
   }
 
   private toInstance(h: HaproxyHost, i: InstanceInfo): TargetInstance {
-    return { id: `${h.name}${SEP}${i.id}`, version: i.version, url: `http://${h.address}:${i.port}`, state: i.state };
+    return {
+      id: `${h.name}${SEP}${i.id}`,
+      version: i.version,
+      url: `http://${h.address}:${i.port}`,
+      ...(i.metricsPort ? { metricsUrl: `http://${h.address}:${i.metricsPort}` } : {}),
+      state: i.state,
+    };
   }
 
   private hostOf(id: string): HaproxyHost {

@@ -26,8 +26,9 @@ export interface HaproxyConfigOptions {
   threads?: number;
 }
 
-const API_PATHS = '/api /health /version /metrics';
-const API_PREFIXES = '/api/ /health/ /version/ /metrics/';
+// /metrics is not among them: the API serves it on an internal port only, never through here.
+const API_PATHS = '/api /health /version';
+const API_PREFIXES = '/api/ /health/ /version/';
 
 export function renderHaproxyConfig(o: HaproxyConfigOptions): string {
   const m = (n: Parameters<typeof mapPath>[1]) => mapPath(o.mapDir, n);
