@@ -45,15 +45,25 @@ function killAll(pids: Iterable<number>): number[] {
 export function teardownFleet(state: FleetState): void {
   const problems: string[] = [];
   const existing = new Set(netnsList());
-  const pids = new Set<number>();
-  for (const h of state.hosts) {
-    if (existing.has(h.netns)) for (const pid of netnsPids(h.netns)) pids.add(pid);
-    for (const ref of [h.anchor, ...Object.values(h.services)]) if (ref && isAlive(ref)) pids.add(ref.pid);
+  const collect = () => {
+    const pids = new Set<number>();
+    for (const h of state.hosts) {
+      if (existing.has(h.netns)) for (const pid of netnsPids(h.netns)) pids.add(pid);
+      for (const ref of [h.anchor, ...Object.values(h.services)]) if (ref && isAlive(ref)) pids.add(ref.pid);
+    }
+    // ssh clients and ControlMaster processes that carry the fleet's paths (keys, control sockets).
+    for (const pid of pidsWithCmdline(`${state.dir}/`)) pids.add(pid);
+    pids.delete(process.pid);
+    return pids;
+  };
+  // Again until none is left: a forking server (socat, sshd) may have forked while we killed.
+  let left: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const pids = collect();
+    if (pids.size === 0) break;
+    left = killAll(pids);
   }
-  // ssh clients and ControlMaster processes that carry the fleet's paths (keys, control sockets).
-  for (const pid of pidsWithCmdline(`${state.dir}/`)) pids.add(pid);
-  const left = killAll(pids);
-  if (left.length) problems.push(`processes still running after SIGKILL: ${left.join(', ')}`);
+  if (left.length || collect().size) problems.push(`processes still running after SIGKILL: ${[...new Set([...left, ...collect()])].join(', ')}`);
   for (const h of state.hosts) {
     if (existing.has(h.netns)) {
       const r = runSync('ip', ['netns', 'del', h.netns]);
