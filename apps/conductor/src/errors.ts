@@ -16,6 +16,7 @@ export type CcrErrorCode =
   | 'store_failed'
   | 'gate_failed'
   | 'backup_failed'
+  | 'pitr_failed'
   | 'migration_hazard'
   | 'rolled_back'
   | 'step_failed'

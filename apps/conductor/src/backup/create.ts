@@ -10,6 +10,7 @@ import { CcrError } from '../errors.js';
 import { explainToolFailure, findTool, toolCommand, toolConnection, toolMajor } from './pg-tools.js';
 import { publishDurably, writeDurably } from './durable.js';
 import { insertBackup, type BackupRecord } from './records.js';
+import { SNAPSHOT_SQL, walPositionOf, type SnapshotWal, type WalPosition } from './wal-position.js';
 import { schemaVersion, tableCounts } from './table-counts.js';
 
 // A backup is `pg_dump -Fc` (custom format: one compressed file that pg_restore can restore
@@ -20,6 +21,8 @@ import { schemaVersion, tableCounts } from './table-counts.js';
 //
 // The rows are counted in the same snapshot as the dump: a REPEATABLE READ transaction exports
 // its snapshot, pg_dump --snapshot uses it, and the counts run in that transaction.
+// The statement that takes the snapshot also reads the WAL position (wal-position.ts), which
+// the release records so point-in-time recovery can return to the same point.
 
 export interface CreateBackupInput {
   store: Pick<pg.Pool, 'query'>;
@@ -30,6 +33,9 @@ export interface CreateBackupInput {
   appVersion?: string | null;
   progress?: (line: string) => void;
 }
+
+/** The record, and where the WAL stood at the dump's snapshot (null on a standby). */
+export type CreatedBackup = BackupRecord & { walPosition: WalPosition | null };
 
 export function newBackupId(now = new Date()): string {
   return `b-${now.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
@@ -135,7 +141,7 @@ async function pgDumpTool(): Promise<{ bin: string; major: number; text: string 
   return { bin, ...(await toolMajor(bin)) };
 }
 
-export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> {
+export async function createBackup(i: CreateBackupInput): Promise<CreatedBackup> {
   const say = i.progress ?? (() => undefined);
   const started = performance.now();
   // The checks before the dump are independent, so they run at once (pg_dump --version is a
@@ -167,8 +173,10 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
       throw new CcrError('backup_failed', `permission denied: the role cannot read ${denied.join(', ')}; grant SELECT or back up as the owner`);
     }
     say(`backing up ${db} (${Math.round(Number(size) / 1024 / 1024)} MB on disk, PostgreSQL ${ver}) to ${file}`);
+    const before = await c.query<{ lsn: string | null }>(`SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_insert_lsn()::text END AS lsn`);
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const snap = await c.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
+    const snap = await c.query<{ s: string } & SnapshotWal>(SNAPSHOT_SQL);
+    const walPosition = walPositionOf(before.rows[0]?.lsn ?? null, snap.rows[0]!);
     const conn = toolConnection(i.databaseUrl);
     const args = ['--format=custom', `--snapshot=${snap.rows[0]!.s}`, '--no-password', `--dbname=${conn.dbArg}`];
     // The counts run while pg_dump works; both read the exported snapshot.
@@ -186,7 +194,7 @@ export async function createBackup(i: CreateBackupInput): Promise<BackupRecord> 
       pgDumpVersion: tool.text, format: 'custom', path: file, sizeBytes: bytes, sha256: sha, durationMs, schemaVersion: version, tableCounts: counts,
     });
     say(`backup ${id}: ${Object.keys(counts).length} tables, ${Object.values(counts).reduce((a, b) => a + b, 0)} rows, schema ${version}, ${Math.round(bytes / 1024)} KiB in ${durationMs} ms`);
-    return rec;
+    return { ...rec, walPosition };
   } catch (err) {
     // nothing unrecorded stays behind: a dump without its record is one nobody would prune
     const leftovers = published ? [file, `${file}.sha256`, `${file}.sha256.tmp`] : [partial];

@@ -59,6 +59,11 @@ async function compareRestored(c: pg.Client, b: BackupRecord, sanityQueries: Bac
   result.problems.push(...compareCounts(b.tableCounts, counts));
   result.schemaVersion = await schemaVersion(c);
   if (result.schemaVersion !== b.schemaVersion) result.problems.push(`schema version ${result.schemaVersion} restored, ${b.schemaVersion} in the source`);
+  await runSanityQueries(c, sanityQueries, result);
+}
+
+/** The configured sanity queries on a restored copy; each must return true. Failures become problems. */
+export async function runSanityQueries(c: Pick<pg.Client, 'query'>, sanityQueries: BackupConfig['sanityQueries'], result: Pick<VerifyResult, 'sanity' | 'problems'>): Promise<void> {
   for (const q of sanityQueries) {
     try {
       const r = await c.query({ text: q.sql, rowMode: 'array' });

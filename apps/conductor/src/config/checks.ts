@@ -1,3 +1,4 @@
+import { relative, isAbsolute } from 'node:path';
 import type { RolloutConfig } from './schema.js';
 
 // The second validation pass: meaning. Each check has a name so an error says which rule
@@ -89,6 +90,29 @@ const productionIsStrict: Check = (cfg) => {
   return issues;
 };
 
+const inside = (child: string, parent: string) => {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+};
+
+// pgBackRest's repository and configuration must survive the loss of the data directory, and a
+// restore must never land in it: none of them may sit inside another.
+const pitrPathsApart: Check = (cfg) => {
+  const issues: MeaningIssue[] = [];
+  for (const [name, env] of Object.entries(cfg.environments)) {
+    const p = env.pitr;
+    if (!p) continue;
+    const base = `environments.${name}.pitr`;
+    if (inside(p.repoPath, p.pgData) || inside(p.pgData, p.repoPath)) {
+      issues.push({ check: 'pitr-paths-apart', path: `${base}.repoPath`, message: `${p.repoPath} and pgData ${p.pgData} must not contain each other: the backups would go with the data` });
+    }
+    if (p.configFile && inside(p.configFile, p.pgData)) {
+      issues.push({ check: 'pitr-paths-apart', path: `${base}.configFile`, message: `${p.configFile} is inside pgData ${p.pgData}; a restore would need the file it overwrites` });
+    }
+  }
+  return issues;
+};
+
 export const MEANING_CHECKS: Record<string, Check> = {
   'default-environment-exists': defaultEnvironmentExists,
   'unique-step-ids': uniqueStepIds,
@@ -96,6 +120,7 @@ export const MEANING_CHECKS: Record<string, Check> = {
   'step-environments-exist': stepEnvironmentsExist,
   'canary-is-coherent': canaryIsCoherent,
   'production-is-strict': productionIsStrict,
+  'pitr-paths-apart': pitrPathsApart,
 };
 
 export function checkMeaning(cfg: RolloutConfig): MeaningIssue[] {

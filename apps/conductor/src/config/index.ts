@@ -2,3 +2,4 @@ export { loadRollout, parseRollout, environment, expandEnv, findRolloutFile, typ
 export { checkMeaning, MEANING_CHECKS, type MeaningIssue } from './checks.js';
 export { parseDuration, formatDuration } from './duration.js';
 export * from './schema.js';
+export { pitrSchema, type PitrConfig } from './pitr-schema.js';

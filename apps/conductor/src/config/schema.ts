@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
 import { GATES_DEFAULTS, gatesSchema } from './gates-schema.js';
+import { pitrSchema } from './pitr-schema.js';
 
 // rollout.yaml: the environments and the plan. Every object is strict, so a misspelt key is
 // an error with its path (e.g. `environments.local.canary.steps[2].wieght`), never ignored.
@@ -228,6 +229,8 @@ const environmentSchema = z.strictObject({
   gates: gatesSchema.default(GATES_DEFAULTS),
   backup: backupSchema.default(BACKUP_DEFAULTS),
   migrations: migrationsSchema.default(MIGRATIONS_DEFAULTS),
+  /** Point-in-time recovery with pgBackRest (config/pitr-schema.ts); absent = pg_dump backups only. */
+  pitr: pitrSchema.optional(),
 });
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 

@@ -1,8 +1,10 @@
 import pg from 'pg';
 import { check, fromChecks, withTimeout, type CheckOutcome, type Gate } from './types.js';
+import { checkWalArchive } from './wal-archive.js';
 
 // Connectivity (seed I.2): each service the app needs answers within the timeout and reports
-// what a deploy depends on. Hosts are named without credentials.
+// what a deploy depends on, and WAL archiving works where PITR is configured (wal-archive.ts).
+// Hosts are named without credentials.
 
 const hostOf = (url: string) => {
   try {
@@ -102,6 +104,7 @@ export const connectivityGate: Gate = async (input) => {
     e.databaseUrl ? checkPostgres(e.databaseUrl, t) : missing('postgresql', 'databaseUrl'),
     e.redisUrl ? checkRedis(e.redisUrl, t) : missing('redis', 'redisUrl'),
     e.kafkaBroker ? checkKafka(e.kafkaBroker, input.gates.kafkaTopic, t) : missing('kafka', 'kafkaBroker'),
+    checkWalArchive(input.envName, e, t),
   ]);
   return fromChecks(checks);
 };

@@ -3,10 +3,13 @@ import type { RolloutContext } from '../engine/context.js';
 import { registerStep } from '../engine/registry.js';
 import { done, fail } from '../engine/step-result.js';
 import { errorMessage } from '../errors.js';
+import { recordWalMark } from '../pitr/wal-marks.js';
 
 // backup.create (seed I.3 "Final Backup") and backup.verify ("Verify Backup & Recovery Plan").
 // The release remembers its backup id, so a resumed release neither dumps twice nor verifies
-// another backup; a backup that failed verification never satisfies the gate.
+// another backup; a backup that failed verification never satisfies the gate. backup.create
+// also records where the WAL stood at the dump's snapshot (release_wal_marks), the target of
+// `ccr pitr restore --to release:<id>`.
 
 function log(ctx: RolloutContext, message: string): void {
   ctx.progress({ type: 'log', level: 'info', message });
@@ -26,12 +29,17 @@ registerStep('backup.create', {
         store: ctx.store, env: ctx.envName, databaseUrl: url, dir: backupDir(ctx.env, ctx.envName, paths),
         releaseId: ctx.release.id, appVersion: ctx.release.previousVersion, progress: (l) => log(ctx, l),
       });
+      // The WAL position of the dump's snapshot is recorded before the release remembers the
+      // backup: a resume that finds the backup id finds the mark too.
+      const mark = b.walPosition ? await recordWalMark(ctx.store, { releaseId: ctx.release.id, env: ctx.envName, backupId: b.id, position: b.walPosition }) : null;
+      if (!mark && ctx.env.pitr) return fail(`backup ${b.id} was taken, but the server gave no WAL position (a standby?): point-in-time recovery to this release would have no target`);
       await ctx.update({ data: { backupId: b.id } });
-      await ctx.audit('backup.create', 'ok', { id: b.id, sizeBytes: b.sizeBytes, durationMs: b.durationMs, schemaVersion: b.schemaVersion });
+      await ctx.audit('backup.create', 'ok', { id: b.id, sizeBytes: b.sizeBytes, durationMs: b.durationMs, schemaVersion: b.schemaVersion, walLsn: mark?.lsn ?? null });
       const pruned = await pruneBackups(ctx.store, ctx.envName, ctx.env.backup);
       const rows = Object.values(b.tableCounts).reduce((a, n) => a + n, 0);
-      return done(`backup ${b.id}: ${Object.keys(b.tableCounts).length} tables, ${rows} rows, ${Math.round(b.sizeBytes / 1024)} KiB in ${b.durationMs} ms${pruned.pruned.length ? `; pruned ${pruned.pruned.length} old backup(s)` : ''}`, {
-        backupId: b.id, sha256: b.sha256, path: b.path,
+      const at = mark ? `; WAL at ${mark.lsn} (${mark.serverTime})` : '';
+      return done(`backup ${b.id}: ${Object.keys(b.tableCounts).length} tables, ${rows} rows, ${Math.round(b.sizeBytes / 1024)} KiB in ${b.durationMs} ms${at}${pruned.pruned.length ? `; pruned ${pruned.pruned.length} old backup(s)` : ''}`, {
+        backupId: b.id, sha256: b.sha256, path: b.path, ...(mark ? { walLsn: mark.lsn, walTime: mark.serverTime } : {}),
       });
     } catch (err) {
       return fail(`backup failed: ${errorMessage(err)}`);

@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ npx ccr backup create --verify --json')
     .action(action(async (o, opts) => {
       const say = (l: string) => progress(opts, l);
-      let b = await createBackup({ store: o.store, env: o.envName, databaseUrl: needDb(o), dir: backupDir(o.env, o.envName, o.paths), releaseId: opts.release ?? null, progress: say });
+      let b: BackupRecord = await createBackup({ store: o.store, env: o.envName, databaseUrl: needDb(o), dir: backupDir(o.env, o.envName, o.paths), releaseId: opts.release ?? null, progress: say });
       await audit(o.store, { actor: currentActor(), env: o.envName, releaseId: b.releaseId, action: 'backup.create', result: 'ok', details: { id: b.id, sizeBytes: b.sizeBytes } });
       if (opts.verify) b = await verifyBackup({ store: o.store, id: b.id, serverUrl: needDb(o), config: o.env.backup, progress: say });
       const pruned = opts.prune === false ? null : await pruneBackups(o.store, o.envName, o.env.backup);

@@ -34,6 +34,7 @@ export const COMMANDS: Record<string, Registrar> = {
   freeze: () => import('./freeze.js'),
   k8s: () => import('./k8s.js'),
   images: () => import('./images.js'),
+  pitr: () => import('./pitr.js'),
 };
 
 /** The command word of an argv (after node and the script): the first argument not an option. */
