@@ -107,14 +107,14 @@ describe('connectivity', () => {
     assert.match(missing.detail, /topic topic_that_is_not_there does not exist/);
   });
 
-  test('the gate runs all three; an unreachable Redis fails it; an unconfigured service cannot be checked', async () => {
+  test('the gate runs all four; an unreachable Redis fails it; an unconfigured service or PITR cannot be checked', async () => {
     const port = await closedPort();
     const out = await runGate('connectivity', gateInput({ env: { databaseUrl: ADMIN_URL, redisUrl: `redis://127.0.0.1:${port}`, kafkaBroker: kafka.broker }, gates: { kafkaTopic: 'warmup', connectTimeout: '2s' } }));
     assert.equal(out.result, 'fail');
-    assert.deepEqual(out.checks.map((c) => [c.name, c.result]), [['postgresql', 'pass'], ['redis', 'fail'], ['kafka', 'pass']]);
+    assert.deepEqual(out.checks.map((c) => [c.name, c.result]), [['postgresql', 'pass'], ['redis', 'fail'], ['kafka', 'pass'], ['wal-archive', 'cannot-check']]);
     const partial = await runGate('connectivity', gateInput({ env: { databaseUrl: ADMIN_URL, redisUrl: REDIS_URL } }));
     assert.equal(partial.result, 'cannot-check');
-    assert.match(partial.summary, /kafka: no kafkaBroker is configured for t/);
+    assert.match(partial.summary, /kafka: no kafkaBroker is configured for t; wal-archive: no pitr is configured for t/);
   });
 });
 

@@ -22,8 +22,14 @@ export function parseTimeTarget(text: string): { time: string; epochMs: number }
   const [, day, clock, zoneRaw] = m as unknown as [string, string, string, string];
   const zone = zoneRaw.toUpperCase() === 'Z' ? '+00:00' : zoneRaw.length === 3 ? `${zoneRaw}:00` : zoneRaw.includes(':') ? zoneRaw : `${zoneRaw.slice(0, 3)}:${zoneRaw.slice(3)}`;
   const [hms, frac = ''] = (clock.length === 5 ? `${clock}:00` : clock).split('.');
+  // Date.parse rolls 31 February over into March; the fields are checked one by one instead.
+  const [y, mo, d] = day.split('-').map(Number) as [number, number, number];
+  const [h, mi, sec] = hms.split(':').map(Number) as [number, number, number];
+  const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, sec));
   const epochMs = Date.parse(`${day}T${hms}.${(frac + '000').slice(0, 3)}${zone}`);
-  if (Number.isNaN(epochMs)) throw new CcrError('usage', `--to "${text}" is not a valid date and time`);
+  if (Number.isNaN(epochMs) || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || probe.getUTCHours() !== h || probe.getUTCMinutes() !== mi || probe.getUTCSeconds() !== sec) {
+    throw new CcrError('usage', `--to "${text}" is not a valid date and time`);
+  }
   return { time: `${day} ${hms}${frac ? `.${frac}` : ''}${zone}`, epochMs };
 }
 
