@@ -1,93 +1,54 @@
-import { spawn } from 'node:child_process';
-import { CcrError } from '../errors.js';
+import { createInterface } from 'node:readline';
+import { localExecutor, type Command } from '../command/index.js';
 
-// The one place PITR starts processes (pgbackrest, pg_ctl), so moving to the conductor's
-// shared command module later is one file. Programs run as the owner of the data directory:
-// PostgreSQL refuses to run as root, and pgBackRest must write files the server's own
-// archive-push (which runs as that owner) can read.
+// PITR's processes (pgbackrest, pg_ctl) as commands of the conductor's command module. They
+// run as the owner of the data directory: PostgreSQL refuses to run as root, and pgBackRest
+// must write files the server's own archive-push (which runs as that owner) can read. As root,
+// `runuser -u <owner> --` switches user with the owner's groups.
 
 export interface RunAs {
   uid: number;
   gid: number;
-  /** For messages: the user name, or `uid N`. */
+  /** The user name (runuser needs it), or `uid N` when /etc/passwd has none. */
   name: string;
 }
 
 export interface RunOptions {
   /** Run as this user (ccr is root and the data directory is someone else's); null = as ourselves. */
   as: RunAs | null;
-  /** Each line of stdout and stderr as it arrives (progress). */
-  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
-  /** Kill the process (SIGTERM, then SIGKILL 5 s later) after this long. */
+  /** Each line of stdout as it arrives (pgBackRest's console log: progress). */
+  onLine?: (line: string) => void;
+  /** Stop the process group (SIGTERM, then SIGKILL) after this long. */
   timeoutMs?: number;
 }
 
 export interface RunResult {
   code: number;
   stdout: string;
-  /** The last 16 kB of stderr. */
   stderr: string;
   timedOut: boolean;
 }
 
-function lineSplitter(emit: (line: string) => void): { push(d: Buffer): void; end(): void } {
-  let rest = '';
-  return {
-    push(d) {
-      const text = rest + d.toString();
-      const lines = text.split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) emit(l);
-    },
-    end() {
-      if (rest) emit(rest);
-      rest = '';
-    },
-  };
+/** The command, as data: `runuser -u <owner> -- <bin> <args>` when it must switch user. */
+export function pitrCommand(bin: string, args: readonly string[], o: Pick<RunOptions, 'as' | 'timeoutMs'>): Command {
+  const argv = o.as ? ['runuser', '-u', o.as.name, '--', bin, ...args] : [bin, ...args];
+  // cwd '/': the owner may not be allowed into ours (root's home is 0700). English messages,
+  // so the tools' output can be explained.
+  return { argv, cwd: '/', env: { LC_MESSAGES: 'C', LANG: 'C' }, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) };
 }
 
-export function run(bin: string, args: readonly string[], o: RunOptions): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    // cwd '/': the owner may not be allowed into ours (root's home is 0700). Messages in
-    // English so the tools' output can be explained.
-    const child = spawn(bin, args, {
-      cwd: '/',
-      env: { ...process.env, LC_MESSAGES: 'C', LANG: 'C' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(o.as ? { uid: o.as.uid, gid: o.as.gid } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const out = lineSplitter((l) => o.onLine?.(l, 'stdout'));
-    const err = lineSplitter((l) => o.onLine?.(l, 'stderr'));
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      out.push(d);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-16_000);
-      err.push(d);
-    });
-    let kill: NodeJS.Timeout | undefined;
-    const timer = o.timeoutMs
-      ? setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGTERM');
-        kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      }, o.timeoutMs)
-      : undefined;
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      clearTimeout(kill);
-      reject(new CcrError('pitr_failed', `cannot run ${bin}${o.as ? ` as ${o.as.name}` : ''}: ${e.message}`, { cause: e }));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      clearTimeout(kill);
-      out.end();
-      err.end();
-      resolve({ code: code ?? 1, stdout, stderr, timedOut });
-    });
-  });
+export async function run(bin: string, args: readonly string[], o: RunOptions): Promise<RunResult> {
+  const running = localExecutor.start(pitrCommand(bin, args, o), { stdout: 'stream' });
+  let stdout = '';
+  const lines = running.stdout ? createInterface({ input: running.stdout, crlfDelay: Infinity }) : null;
+  const read = (async () => {
+    if (!lines) return;
+    for await (const line of lines) {
+      stdout += `${line}\n`;
+      o.onLine?.(line);
+    }
+  })();
+  const r = await running.done;
+  await read.catch(() => undefined);
+  return { code: r.exitCode ?? 1, stdout, stderr: r.stderr, timedOut: r.timedOut };
 }

@@ -21,7 +21,7 @@ export function parseTimeTarget(text: string): { time: string; epochMs: number }
   }
   const [, day, clock, zoneRaw] = m as unknown as [string, string, string, string];
   const zone = zoneRaw.toUpperCase() === 'Z' ? '+00:00' : zoneRaw.length === 3 ? `${zoneRaw}:00` : zoneRaw.includes(':') ? zoneRaw : `${zoneRaw.slice(0, 3)}:${zoneRaw.slice(3)}`;
-  const [hms, frac = ''] = (clock.length === 5 ? `${clock}:00` : clock).split('.');
+  const [hms = '', frac = ''] = (clock.length === 5 ? `${clock}:00` : clock).split('.');
   // Date.parse rolls 31 February over into March; the fields are checked one by one instead.
   const [y, mo, d] = day.split('-').map(Number) as [number, number, number];
   const [h, mi, sec] = hms.split(':').map(Number) as [number, number, number];
