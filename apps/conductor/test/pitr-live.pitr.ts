@@ -13,9 +13,11 @@ import { createContext } from '../src/engine/create-context.js';
 import { stepImpl } from '../src/engine/registry.js';
 import { checkWalArchive } from '../src/gates/wal-archive.js';
 import { getWalMark } from '../src/pitr/index.js';
+import { ccPaths } from '../src/paths.js';
 import { createRelease, openStorePool } from '../src/store/index.js';
 import '../src/steps/backup.js';
 import { postgresUser, startCluster, stopCluster, type Cluster, type PostgresUser } from './support/pg-cluster.js';
+import { runServices } from './support/run-services.js';
 import { scratchDatabase } from './support/scratch-db.js';
 
 // Point-in-time recovery end to end, with the real tools: a private PostgreSQL 15 cluster
@@ -191,7 +193,7 @@ plan:
     const config = parseRollout(yaml, 'test.yaml');
     const rowsAtStart = (await sql<{ n: number }>(live.url('app'), 'SELECT count(*)::int AS n FROM items'))[0]!.n;
     const release = await createRelease(store, { env: 'pitr', ref: 'v2', strategy: 'canary', startedBy: 't', phase: 'pre-deployment', previousVersion: 'v1' });
-    const ctx = createContext({ store, config, envName: 'pitr', release, actor: 't', services: {} });
+    const ctx = createContext({ store, config, envName: 'pitr', release, actor: 't', services: runServices(live.url('app'), ccPaths(undefined, home)) });
     const res = await stepImpl('backup.create').reconcile(ctx, { id: 'final-backup', kind: 'automated', type: 'backup.create', title: 'backup', params: {} });
     assert.equal(res.status, 'done', res.reason);
     const mark = await getWalMark(store, release.id);
