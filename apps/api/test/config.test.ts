@@ -51,6 +51,14 @@ describe('configuration', () => {
     assert.match(issues({ ...prod, JWT_SECRET: 'a'.repeat(40) }).join(), /JWT_SECRET: has too little variety/);
   });
 
+  test('the migration CLI needs only the database in production, and still refuses a weak password', () => {
+    const only = { APP_ENV: 'production', DATABASE_URL: prod.DATABASE_URL };
+    assert.equal(loadConfig(only, { requiredInProduction: ['DATABASE_URL'] }).DATABASE_URL, prod.DATABASE_URL);
+    assert.throws(() => loadConfig(only), /REDIS_URL: is required/);
+    assert.throws(() => loadConfig({ APP_ENV: 'production' }, { requiredInProduction: ['DATABASE_URL'] }), /DATABASE_URL: is required/);
+    assert.throws(() => loadConfig({ ...only, DATABASE_URL: 'postgres://cc:postgres@db:5432/cc' }, { requiredInProduction: ['DATABASE_URL'] }), /DATABASE_URL: carries a default password/);
+  });
+
   test('production refuses a database URL with a default password', () => {
     assert.match(issues({ ...prod, DATABASE_URL: 'postgres://postgres:postgres@db:5432/cc' }).join(), /DATABASE_URL: carries a default password/);
     assert.match(issues({ ...prod, DATABASE_URL: 'postgres://cc:password@db:5432/cc' }).join(), /DATABASE_URL: carries a default password/);

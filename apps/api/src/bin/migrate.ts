@@ -20,7 +20,8 @@ if (!cmd || args.includes('--help') || args.includes('-h')) {
   console.log(USAGE);
   process.exit(cmd ? 0 : 64);
 }
-const config = loadConfig();
+// Only the database: the migration Job's pod gets DATABASE_URL and nothing else (deploy/k8s/jobs).
+const config = loadConfig(process.env, { requiredInProduction: ['DATABASE_URL'] });
 if (!config.DATABASE_URL) {
   console.error('DATABASE_URL: is required');
   process.exit(64);

@@ -1,2 +1,2 @@
-export { loadConfig, configSchema, type Config } from './schema.js';
+export { loadConfig, configSchema, type Config, type LoadConfigOptions } from './schema.js';
 export { redactUrl, jwtSecretWeakness, databasePasswordWeakness } from './secrets.js';
