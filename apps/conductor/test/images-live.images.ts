@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readlinkSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readManifest } from '../src/artifacts/manifest.js';
 import { verifyArtifact } from '../src/artifacts/verify.js';
-import { CCR_BIN, createTestDatabase, run, scratchRepo, sharedArtifact, tempDir, type TestDatabase } from './artifacts-fixture.js';
+import { createTestDatabase, run, tempDir, type TestDatabase } from './artifacts-fixture.js';
+import { buildah as buildahIn, buildBaseImage, freePort, pushImages, stageArtifact, startRegistry, storageIn, waitFor, type PushedImages, type Registry, type StagedRelease } from './support/image-stage.js';
 
 // `npm run test:images` (not part of `npm test`: it builds real images, a few minutes on two
 // cores). Everything is real: a base image made from this machine's Debian-packaged node
@@ -17,9 +17,10 @@ import { CCR_BIN, createTestDatabase, run, scratchRepo, sharedArtifact, tempDir,
 // the web image serves its headers, the API image answers /health/ready on a real database.
 
 const tmp = tempDir('ccr-images-live-');
-const storage = ['--storage-driver', 'vfs', '--root', join(tmp, 'storage'), '--runroot', join(tmp, 'run')];
-const BASE = 'localhost/cc-node-base:test';
-let registry: ChildProcess | undefined;
+const storage = storageIn(tmp);
+let registry: Registry | undefined;
+let release: StagedRelease;
+let pushed: PushedImages;
 let registryUrl = '';
 let artifactVersion = '';
 const children: ChildProcess[] = [];
@@ -28,32 +29,12 @@ let db: TestDatabase | undefined;
 after(async () => {
   // `buildah run` leaves its chroot child behind when killed alone: end the whole group.
   for (const c of children) if (c.pid) { try { process.kill(-c.pid, 'SIGKILL'); } catch { /* already gone */ } }
-  registry?.kill('SIGTERM');
+  registry?.stop();
   await db?.drop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
-async function buildah(...args: string[]): Promise<string> {
-  const r = await run('buildah', [...storage, ...args]);
-  assert.equal(r.code, 0, `buildah ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-    s.on('error', reject);
-  });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try { const v = await fn(); if (v !== undefined) return v; } catch { /* not yet */ }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const buildah = (...args: string[]) => buildahIn(storage, ...args);
 
 /** Starts a process and resolves with the first stdout line matching re. */
 function startAndMatch(cmd: string, args: string[], env: NodeJS.ProcessEnv, re: RegExp): Promise<RegExpExecArray> {
@@ -68,25 +49,6 @@ function startAndMatch(cmd: string, args: string[], env: NodeJS.ProcessEnv, re: 
   });
 }
 
-/** A base image with node and nothing else: the node binary and every library it links. */
-async function buildBaseImage(): Promise<void> {
-  const ctr = await buildah('from', 'scratch');
-  const mnt = await buildah('mount', ctr);
-  const node = readlinkSync('/proc/self/exe');
-  const ldd = await run('ldd', [node]);
-  const libs = [...ldd.stdout.matchAll(/(\/\S+)/g)].map((m) => m[1]!);
-  mkdirSync(join(mnt, 'usr/local/bin'), { recursive: true });
-  cpSync(node, join(mnt, 'usr/local/bin/node'));
-  for (const lib of libs) { mkdirSync(join(mnt, dirname(lib)), { recursive: true }); cpSync(lib, join(mnt, lib), { dereference: true }); }
-  mkdirSync(join(mnt, 'tmp'));
-  chmodSync(join(mnt, 'tmp'), 0o1777);
-  mkdirSync(join(mnt, 'etc'));
-  writeFileSync(join(mnt, 'etc/passwd'), 'root:x:0:0:root:/:/sbin/nologin\napp:x:10001:10001:app:/app:/sbin/nologin\n');
-  await buildah('config', '--env', 'PATH=/usr/local/bin:/usr/bin:/bin', ctr);
-  await buildah('unmount', ctr);
-  await buildah('commit', '--quiet', '--rm', ctr, BASE);
-}
-
 async function registryGet(path: string, accept = 'application/vnd.docker.distribution.manifest.v2+json'): Promise<Response> {
   const res = await fetch(`${registryUrl}${path}`, { headers: { accept } });
   assert.equal(res.status, 200, `GET ${path}: ${res.status}`);
@@ -95,25 +57,16 @@ async function registryGet(path: string, accept = 'application/vnd.docker.distri
 
 describe('images: buildah build and push to a real registry', () => {
   before(async () => {
-    const port = await freePort();
-    registryUrl = `http://127.0.0.1:${port}`;
-    const config = join(tmp, 'registry.yml');
-    writeFileSync(config, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(tmp, 'registry')}\nhttp:\n  addr: 127.0.0.1:${port}\nlog:\n  level: warn\n`);
-    registry = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
-    await waitFor('the registry', async () => ((await fetch(`${registryUrl}/v2/`)).ok ? true : undefined));
-    await buildBaseImage();
-    const artifact = await sharedArtifact(scratchRepo(tmp));
-    artifactVersion = artifact.version;
-    // A copy: recording the digests rewrites manifest.json, and the shared cache is read-only to us.
-    cpSync(artifact.dir, join(tmp, 'home/artifacts', artifact.version), { recursive: true });
+    registry = await startRegistry(tmp);
+    registryUrl = registry.url;
+    await buildBaseImage(storage);
+    release = await stageArtifact(tmp);
+    artifactVersion = release.version;
   });
 
   test('ccr images push builds both images, pushes every tag and records the digests', async () => {
-    const r = await run(process.execPath, [CCR_BIN, 'images', 'push', artifactVersion, '--registry', `127.0.0.1:${new URL(registryUrl).port}/cc`, '--insecure-registry', '--base-image', BASE, '--json'], {
-      env: { ...process.env, CCR_HOME: join(tmp, 'home'), CCR_BUILDAH_ROOT: join(tmp, 'storage'), CCR_BUILDAH_RUNROOT: join(tmp, 'run') },
-    });
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { images: Record<'api' | 'web', { digest: string; ref: string; tags: string[] }> };
+    pushed = await pushImages(release, registry!, storage);
+    const out = { images: pushed };
     const dir = join(tmp, 'home/artifacts', artifactVersion);
     const manifest = readManifest(dir);
     assert.equal(manifest.images?.api.digest, out.images.api.digest);
@@ -164,7 +117,7 @@ describe('images: buildah build and push to a real registry', () => {
     const manifest = readManifest(join(tmp, 'home/artifacts', artifactVersion));
     const ref = `127.0.0.1:${new URL(registryUrl).port}/cc/cc-web@${manifest.images!.web.digest}`;
     const ctr = await buildah('from', '--tls-verify=false', '--pull-always', ref);
-    const m = await startAndMatch('buildah', [...storage, 'run', '--isolation', 'chroot', '--env', 'PORT=0', ctr, '--', 'node', 'web-server.mjs'], {}, /"port":(\d+)/);
+    const m = await startAndMatch('buildah', [...storage.flags, 'run', '--isolation', 'chroot', '--env', 'PORT=0', ctr, '--', 'node', 'web-server.mjs'], {}, /"port":(\d+)/);
     const base = `http://127.0.0.1:${m[1]}`;
     const index = await fetch(`${base}/`);
     assert.equal(index.status, 200);
@@ -184,11 +137,11 @@ describe('images: buildah build and push to a real registry', () => {
     const manifest = readManifest(join(tmp, 'home/artifacts', artifactVersion));
     const ref = `127.0.0.1:${new URL(registryUrl).port}/cc/cc-api@${manifest.images!.api.digest}`;
     const ctr = await buildah('from', '--tls-verify=false', '--pull-always', ref);
-    const migrate = await run('buildah', [...storage, 'run', '--isolation', 'chroot', '--env', `DATABASE_URL=${db.url}`, ctr, '--', 'node', 'api/migrate.mjs', 'up']);
+    const migrate = await run('buildah', [...storage.flags, 'run', '--isolation', 'chroot', '--env', `DATABASE_URL=${db.url}`, ctr, '--', 'node', 'api/migrate.mjs', 'up']);
     assert.equal(migrate.code, 0, migrate.stderr + migrate.stdout);
     const port = await freePort();
     const env = ['--env', `DATABASE_URL=${db.url}`, '--env', `PORT=${port}`, '--env', 'HOST=127.0.0.1', '--env', `JWT_SECRET=${'k'.repeat(64)}`];
-    const child = spawn('buildah', [...storage, 'run', '--isolation', 'chroot', ...env, ctr, '--', 'node', 'api/server.mjs'], { stdio: 'ignore', detached: true });
+    const child = spawn('buildah', [...storage.flags, 'run', '--isolation', 'chroot', ...env, ctr, '--', 'node', 'api/server.mjs'], { stdio: 'ignore', detached: true });
     children.push(child);
     const ready = await waitFor('the API in the image', async () => {
       const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
