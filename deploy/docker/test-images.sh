@@ -2,7 +2,6 @@
 # `npm run test:images`: the slow, real container tests, kept out of `npm test`:
 #   apps/conductor/test/images-live.images.ts  build + push both images, run them (buildah)
 #   apps/conductor/test/k8s-pods.images.ts     the production overlay's pods on podman
-#   deploy/compose/compose-pods.images.ts      the Compose stack's buildable services on podman
 # Installs the Debian packages it needs when they are missing. Every test tears down what it
 # made; if a test process dies anyway, the trap tears down every podman node of this run
 # (network namespace, veth, pods, storage) and removes the run's folder.

@@ -228,10 +228,12 @@ describe('the production overlay\'s pods on podman', () => {
     await waitFor('steady load', async () => (load.stats.total >= 60 ? true : undefined), 60_000, 100);
     const atSigterm = load.stats.total;
     const t0 = Date.now();
-    const stops = (['cc-api', 'cc-web'] as const).map(async (name) => {
+    const stops = ([['cc-api', 'api'], ['cc-web', 'web']] as const).map(async ([name, container]) => {
       const grace = deployment(name).spec.template.spec.terminationGracePeriodSeconds ?? 30;
-      // What the kubelet does on pod deletion: SIGTERM, then SIGKILL after the grace period.
-      const r = await node!.podman('pod', 'stop', '--time', String(grace), podOf(name));
+      // What the kubelet does on pod deletion: SIGTERM to the containers, SIGKILL after the grace
+      // period, and only then the sandbox (the network) goes. `podman pod stop` would stop the
+      // pod's infra container, and with it the network, while the app still drains.
+      const r = await node!.podman('stop', '--time', String(grace), ctr(name, container));
       return { name, grace, ms: Date.now() - t0, code: r.code, err: r.stderr };
     });
     // Readiness fails first (the kubelet then takes the pods out of their Services)...

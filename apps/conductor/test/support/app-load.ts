@@ -42,6 +42,8 @@ export async function startAppLoad(baseUrl: string, o: { artifactDir: string; da
           resolve({ status: res.statusCode ?? 0, version, json });
         });
       });
+      // A request into a vanished peer must fail, not hang the test.
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
       req.on('error', (err) => {
         stats.total++;
         stats.failed++;
@@ -59,13 +61,15 @@ export async function startAppLoad(baseUrl: string, o: { artifactDir: string; da
   let running = true;
   const loops = tokens.map(async (token) => {
     const auth = { authorization: `Bearer ${token}` };
-    while (running) {
-      await call('GET', '/version');
-      await call('POST', '/api/games/slots/spin', { bet: 1 }, { ...auth, 'idempotency-key': randomUUID() });
-      await call('GET', '/api/games');
-      await call('POST', '/api/games/slots/spin', { bet: 1 }, { ...auth, 'idempotency-key': randomUUID() });
-      await call('GET', '/');
-    }
+    const round = [
+      () => call('GET', '/version'),
+      () => call('POST', '/api/games/slots/spin', { bet: 1 }, { ...auth, 'idempotency-key': randomUUID() }),
+      () => call('GET', '/api/games'),
+      () => call('POST', '/api/games/slots/spin', { bet: 1 }, { ...auth, 'idempotency-key': randomUUID() }),
+      () => call('GET', '/'),
+    ];
+    // stop() means no new request from that moment (the image test models endpoint removal with it).
+    for (let i = 0; running; i++) await round[i % round.length]!();
   });
   return {
     stats,

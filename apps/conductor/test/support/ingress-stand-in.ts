@@ -67,7 +67,12 @@ export async function startIngress(routes: readonly IngressRoute[], nodeAddress:
       res.writeHead(r.statusCode ?? 502, r.headers);
       r.pipe(res);
     });
-    up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
+    // ingress-nginx's answers: 502 when the pod refuses or resets, 504 when it stops answering.
+    up.setTimeout(30_000, () => up.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (!res.headersSent) res.writeHead(err.code === 'ETIMEDOUT' ? 504 : 502, { 'content-type': 'text/plain' });
+      res.end(`ingress stand-in: ${route.service}:${route.port}: ${err.code ?? err.message}`);
+    });
     req.pipe(up);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -64,7 +64,19 @@ export function teardownNode(s: NodeState): string[] {
   return problems;
 }
 
-/** Every node.json under root (one or two levels deep), torn down. */
+/** Kills every process whose command line names a path under root (a registry, a relay...). */
+export function killProcessesUnder(root: string): string[] {
+  const killed: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    let cmd = '';
+    try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { continue; }
+    if (!cmd.includes(`${root}/`)) continue;
+    try { process.kill(Number(pid), 'SIGKILL'); killed.push(`${pid} ${cmd.trim().slice(0, 120)}`); } catch { /* gone meanwhile */ }
+  }
+  return killed;
+}
+
+/** Every node.json under root (one or two levels deep), torn down, and processes left under root killed. */
 export function teardownAll(root: string): string[] {
   if (!existsSync(root)) return [];
   const found: string[] = [];
@@ -73,7 +85,8 @@ export function teardownAll(root: string): string[] {
     if (existsSync(join(p, 'node.json'))) found.push(p);
     else if (existsSync(p) && !a.includes('.')) for (const b of safeList(p)) if (existsSync(join(p, b, 'node.json'))) found.push(join(p, b));
   }
-  return found.flatMap((dir) => teardownNode(JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as NodeState));
+  const problems = found.flatMap((dir) => teardownNode(JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8')) as NodeState));
+  return [...problems, ...killProcessesUnder(root).map((p) => `process left running (killed): ${p}`)];
 }
 
 function safeList(dir: string): string[] {
