@@ -186,6 +186,11 @@ describe('the production overlay\'s pods on podman', () => {
     const version = (await (await fetch(`${api}/version`)).json()) as { version: string; commit: string; schemaVersion: number };
     assert.deepEqual([version.version, version.commit], [release.version, release.commit]);
     assert.ok(version.schemaVersion > 0);
+    // Metrics only on the metrics port the manifest declares, never on the routed http port.
+    const metricsPort = containerOf(deployment('cc-api'), 'api').ports!.find((p) => p.name === 'metrics')?.containerPort;
+    assert.ok(metricsPort, 'the API container declares a metrics port');
+    assert.match(await (await fetch(`http://${node!.nodeAddress}:${metricsPort}/metrics`)).text(), /^# HELP /m);
+    assert.equal((await fetch(`${api}/metrics`)).status, 404);
     const web = (await (await fetch(`http://${node!.nodeAddress}:8080/version`)).json()) as { version: string };
     assert.equal(web.version, release.version);
   });
