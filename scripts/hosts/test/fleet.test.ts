@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ after(async () => {
 });
 
 const plain = { multiplex: false };
+const require = createRequire(import.meta.url);
 
 test('every host answers SSH on its own address with its pinned key (StrictHostKeyChecking=yes), as the deploy user', async () => {
   assert.deepEqual(fleet.hosts.map((h) => h.name), ['lb-1', 'data-1', 'app-1', 'app-2']);
@@ -171,9 +173,14 @@ test('PostgreSQL, Redis and Kafka on the data host are reachable from the app ho
   const redis = await fleet.ssh('app-1', `redis-cli -h ${d.redis.host} -p ${d.redis.port} set ${key} from-app-1 && redis-cli -h ${d.redis.host} get ${key}`);
   assert.equal(redis.stdout.trim(), 'OK\nfrom-app-1');
 
-  // kcat follows the broker's advertised address, so this covers the relays on both ends.
+  // Clients follow the broker's advertised address, so this covers the relays on both ends:
+  // KafkaJS (what the app uses) produces on app-1, kcat consumes on app-2.
   const b = d.kafkaBrokers[0]!;
-  const produce = await fleet.ssh('app-1', `printf 'hello-from-app-1\\n' | kcat -P -b ${b} -t bedtest -p 0`);
+  const producer = `const { Kafka, logLevel } = require(${JSON.stringify(require.resolve('kafkajs'))});
+const p = new Kafka({ clientId: 'bed', brokers: [${JSON.stringify(b)}], logLevel: logLevel.NOTHING }).producer();
+p.connect().then(() => p.send({ topic: 'bedtest', messages: [{ value: 'hello-from-app-1', partition: 0 }] })).then(() => p.disconnect())
+  .catch((e) => { console.error(e); process.exit(1); });`;
+  const produce = await fleet.ssh('app-1', 'node -', { input: producer });
   assert.equal(produce.code, 0, produce.stderr);
   const consume = await fleet.ssh('app-2', `kcat -C -b ${b} -t bedtest -p 0 -o beginning -c 1 -e -q`);
   assert.equal(consume.code, 0, consume.stderr);
