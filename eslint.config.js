@@ -1,6 +1,7 @@
 // Lint enforces what review would otherwise have to catch by hand: type-only imports, and the
 // dependency direction of DESIGN §2 (apps may import packages; packages never import apps; the
 // web app never imports API code; the conductor reaches the app only through public surfaces).
+import { existsSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
 import { CONDUCTOR_LAYERS, PROCESS_FOLDER } from './apps/conductor/layers.mjs';
 
@@ -25,7 +26,8 @@ function conductorLayerBlocks() {
         });
       }
       const processes = folder === PROCESS_FOLDER ? [] : ['node:child_process', 'child_process'].map((name) => ({ name, message: 'start processes through apps/conductor/src/command (one way to run a process, DESIGN §5)' }));
-      const files = folder.includes('.') || ['errors', 'paths', 'conductor-root'].includes(folder) ? [`apps/conductor/src/${folder}.ts`] : [`apps/conductor/src/${folder}/**/*.ts`];
+      const file = existsSync(new URL(`./apps/conductor/src/${folder}.ts`, import.meta.url));
+      const files = file ? [`apps/conductor/src/${folder}.ts`] : [`apps/conductor/src/${folder}/**/*.ts`];
       return { files, rules: { 'no-restricted-imports': restrict(patterns, processes) } };
     });
   });

@@ -14,7 +14,7 @@ export const CONDUCTOR_LAYERS = [
   // the run itself (context, executor, plugin interfaces), the local runtime, the gates
   ['engine', 'runtime', 'gates'],
   // the ground everything stands on
-  ['config', 'plan', 'store', 'artifacts', 'images', 'notify', 'smoke', 'metrics', 'supervisor', 'command', 'errors', 'paths', 'conductor-root'],
+  ['config', 'plan', 'store', 'artifacts', 'images', 'notify', 'smoke', 'metrics', 'supervisor', 'command', 'errors', 'suggest', 'paths', 'conductor-root'],
 ];
 
 /** The only folder that may start processes (one way to run a process, DESIGN §5). */

@@ -98,7 +98,7 @@ describe('crash safety and the environment lock', { timeout: 900_000 }, () => {
     const started = Date.now();
     const second = await e.ccr(['deploy', 'v2', '--json']);
     assert.ok(Date.now() - started < 15_000, 'failed fast');
-    assert.equal(second.code, 1);
+    assert.equal(second.code, 4, 'a held lock is a conflict (exit 4)');
     const err = second.json!['error'] as { code: string; message: string };
     assert.equal(err.code, 'lock_held');
     assert.match(err.message, new RegExp(`locked by acceptance@test \\(pid ${first.pid}`));

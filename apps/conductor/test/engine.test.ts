@@ -40,7 +40,6 @@ function recorder(): Recovery & { calls: string[] } {
 }
 
 registerStep('deploy.backend', {
-  movesTraffic: true,
   reconcile: async (ctx) => {
     await ctx.update({ data: { trafficMoved: true } });
     return done('switched');

@@ -80,7 +80,7 @@ export async function restoreBackup(i: RestoreInput): Promise<RestoreResult> {
     await c.connect();
     try {
       const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [i.to]);
-      if (exists.rowCount) throw new CcrError('usage', `database ${i.to} already exists; restore --to a new name, or drop it first`);
+      if (exists.rowCount) throw new CcrError('conflict', `database ${i.to} already exists; restore --to a new name, or drop it first`);
       await c.query(`CREATE DATABASE ${i.to} TEMPLATE template0`); // clean, like the scratch copies
     } finally {
       await c.end().catch(() => undefined);

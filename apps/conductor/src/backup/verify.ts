@@ -89,7 +89,7 @@ export async function verifyBackup(i: VerifyInput): Promise<BackupRecord> {
   const say = i.progress ?? (() => undefined);
   const b = await getBackup(i.store, i.id);
   if (!b) throw new CcrError('not_found', `no backup ${i.id}`);
-  if (b.status === 'pruned') throw new CcrError('usage', `backup ${i.id} was pruned; its dump is gone`);
+  if (b.status === 'pruned') throw new CcrError('conflict', `backup ${i.id} was pruned; its dump is gone`);
   const started = performance.now();
   const result: VerifyResult = { ok: false, problems: [], tables: 0, rows: 0, schemaVersion: null, sanity: [] };
   // A missing file needs no scratch database. The checksum re-reads the whole dump, so it runs

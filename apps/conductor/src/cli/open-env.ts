@@ -118,7 +118,7 @@ export async function openEnv(envOption?: string): Promise<OpenEnv> {
         smokeInvite: () => {
           // The release's own admin CLI makes the invite (its schema is the one being tested).
           const v = version();
-          if (!v) return Promise.reject(new CcrError('usage', 'smoke invite: the release has no version yet'));
+          if (!v) return Promise.reject(new CcrError('conflict', 'smoke invite: the release has no version yet'));
           return smokeInviteFromCli({ artifactDir: join(paths.artifacts, v) }, needDb())();
         },
       };

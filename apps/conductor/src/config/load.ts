@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CcrError } from '../errors.js';
+import { nearest } from '../suggest.js';
 import { checkMeaning } from './checks.js';
 import { formatPath } from './format-path.js';
 import { rolloutSchema, type EnvironmentConfig, type RolloutConfig } from './schema.js';
@@ -67,7 +68,9 @@ export function environment(cfg: RolloutConfig, name?: string): { name: string; 
   const envName = name ?? cfg.defaultEnvironment;
   const env = cfg.environments[envName];
   if (!env) {
-    throw new CcrError('usage', `unknown environment "${envName}"; known: ${Object.keys(cfg.environments).join(', ')}`);
+    const known = Object.keys(cfg.environments);
+    const guess = nearest(envName, known);
+    throw new CcrError('usage', `unknown environment "${envName}"${guess ? `: did you mean ${guess}?` : ''} (known: ${known.join(', ')})`);
   }
   return { name: envName, env };
 }

@@ -198,6 +198,10 @@ const MIGRATIONS_DEFAULTS = { lockTimeout: 5000, statementTimeout: 600_000, retr
 
 // ---- environments -----------------------------------------------------------------------
 
+/** The deploy strategies, the one list (each has its file under strategies/, keyed by this name). */
+export const STRATEGIES = ['blue-green', 'canary', 'rolling'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
 const environmentSchema = z.strictObject({
   description: z.string().max(500).optional(),
   target: targetSchema,
@@ -208,7 +212,7 @@ const environmentSchema = z.strictObject({
   /** Public URL users reach (smoke tests of the frontend, TLS gate). */
   publicUrl: z.string().url().optional(),
   appEnv: z.enum(['development', 'staging', 'production']).default('development'),
-  strategy: z.enum(['blue-green', 'canary', 'rolling']).default('blue-green'),
+  strategy: z.enum(STRATEGIES).default('blue-green'),
   blueGreen: blueGreenSchema.default({ scaleDownDelay: 600_000, prePromotionSmoke: true }),
   canary: canarySchema.optional(),
   rolling: rollingSchema.default({ maxUnavailable: 0, readyTimeout: 60_000 }),

@@ -34,12 +34,12 @@ export async function activeFreeze(db: Queryable): Promise<CodeFreeze | null> {
 
 export async function startFreeze(db: Queryable, o: { rcTag: string; reason: string; actor: string }): Promise<CodeFreeze> {
   const current = await activeFreeze(db);
-  if (current) throw new CcrError('usage', `a code freeze is already active for ${current.rcTag} (since ${current.startedAt} by ${current.startedBy}); end it first: ccr freeze end`);
+  if (current) throw new CcrError('conflict', `a code freeze is already active for ${current.rcTag} (since ${current.startedAt} by ${current.startedBy}); end it first: ccr freeze end`);
   let row;
   try {
     row = (await db.query('INSERT INTO code_freezes (rc_tag, reason, started_by) VALUES ($1, $2, $3) RETURNING *', [o.rcTag, o.reason, o.actor])).rows[0];
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') throw new CcrError('usage', 'a code freeze was started concurrently; see ccr freeze status', { cause: err });
+    if ((err as { code?: string }).code === '23505') throw new CcrError('conflict', 'a code freeze was started concurrently; see ccr freeze status', { cause: err });
     throw err;
   }
   await audit(db, { actor: o.actor, action: 'freeze.start', result: 'ok', details: { rcTag: o.rcTag, reason: o.reason } });

@@ -2,6 +2,7 @@ import { backupOfRelease } from '../backup/index.js';
 import type { Recovery } from '../engine/executor.js';
 import { CcrError } from '../errors.js';
 import type { ReleaseSchemaData } from '../schema/rollback-plan.js';
+import { retireVersion } from '../targets/retire-version.js';
 import { data, type DeployContext, type DeployServices } from '../engine/deploy-context.js';
 import { switchBack } from './switch-back.js';
 
@@ -57,9 +58,7 @@ export function deployRecovery(): Recovery<DeployServices> {
         const target = ctx.services.target;
         const view = await target.traffic();
         if (Object.values(view.split).every((s) => !(s[version] ?? 0))) {
-          await target.detach({ version });
-          const mine = (await target.instances()).filter((i) => i.version === version);
-          await Promise.all(mine.map((i) => target.stop(i.id)));
+          const mine = await retireVersion(target, version);
           if (mine.length) await ctx.audit('cleanup', 'ok', { version, stopped: mine.map((i) => i.id), reason });
         }
       }

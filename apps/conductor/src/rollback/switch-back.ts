@@ -3,6 +3,7 @@ import { audit, setActiveVersion } from '../store/index.js';
 import type { DeployTarget, TrafficView } from '../engine/deploy-target.js';
 import type { Notifier } from '../notify/index.js';
 import { cancelScaleDowns } from '../strategies/scale-down.js';
+import { retireVersion } from '../targets/retire-version.js';
 
 // Rollback as one operation shared by the automatic recovery and `ccr rollback`: when the
 // version to return to still runs (kept warm), it is one router state change; otherwise its
@@ -63,10 +64,7 @@ export async function switchBack(i: SwitchBackInput): Promise<SwitchBackResult> 
   if (warm && live.length < i.instances) await i.target.start(i.to, i.instances - live.length).catch((err: Error) => say(`could not top ${i.to} up to ${i.instances} instances: ${err.message}`));
   let stoppedFrom = 0;
   if (i.from && i.from !== i.to && !i.keepFrom) {
-    await i.target.detach({ version: i.from });
-    const left = (await i.target.instances()).filter((x) => x.version === i.from);
-    await Promise.all(left.map((x) => i.target.stop(x.id)));
-    stoppedFrom = left.length;
+    stoppedFrom = (await retireVersion(i.target, i.from)).length;
   }
   await audit(i.db, { actor: i.actor, env: i.env, releaseId: i.releaseId, action: 'rollback.completed', result: 'ok', details: { to: i.to, from: i.from, warm, switchMs, stoppedFrom, reason: i.reason } });
   await announce;

@@ -67,7 +67,7 @@ export class SupervisorClient implements InstanceController {
     const json = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null;
     if (!res.ok) {
       const code = json?.error?.code;
-      const known = code === 'not_found' || code === 'usage' || code === 'instance_not_ready' || code === 'artifact_invalid' ? code : 'supervisor_failed';
+      const known = code === 'not_found' || code === 'usage' || code === 'conflict' || code === 'instance_not_ready' || code === 'artifact_invalid' ? code : 'supervisor_failed';
       throw new CcrError(known, json?.error?.message ?? `control API ${method} ${path} answered ${res.status}`, { details: { status: res.status, ...(json?.error?.details ?? {}) } });
     }
     return json as T;

@@ -30,7 +30,7 @@ const startSchema = z.object({
 });
 const activeSchema = z.object({ version: z.string().min(1).max(64) });
 
-const STATUS_BY_CODE: Partial<Record<string, number>> = { usage: 400, not_found: 404, instance_not_ready: 503 };
+const STATUS_BY_CODE: Partial<Record<string, number>> = { usage: 400, not_found: 404, conflict: 409, instance_not_ready: 503 };
 
 export interface ControlServer {
   url: string;

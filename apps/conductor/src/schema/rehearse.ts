@@ -57,7 +57,7 @@ export interface RehearseInput {
 async function pickBackup(i: RehearseInput): Promise<BackupRecord> {
   const b = i.backupId ? await getBackup(i.store, i.backupId) : await latestVerifiedBackup(i.store, i.env);
   if (!b) throw new CcrError('not_found', i.backupId ? `no backup ${i.backupId}` : `no verified backup of ${i.env} to rehearse on: run ccr backup create && ccr backup verify <id>`);
-  if (b.status !== 'verified') throw new CcrError('usage', `backup ${b.id} is ${b.status}, not verified; rehearse only on a backup that restored cleanly`);
+  if (b.status !== 'verified') throw new CcrError('conflict', `backup ${b.id} is ${b.status}, not verified; rehearse only on a backup that restored cleanly`);
   const problems = await checkDumpFile(b);
   if (problems.length) throw new CcrError('backup_failed', `backup ${b.id}: ${problems.join('; ')}`);
   return b;

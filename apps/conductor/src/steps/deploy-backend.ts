@@ -5,7 +5,6 @@ import type { DeployServices } from '../engine/deploy-context.js';
 
 // deploy.backend: the release's strategy (blue-green, canary or rolling) moves the api.
 registerStep<DeployServices>('deploy.backend', {
-  movesTraffic: true,
   async reconcile(ctx, step) {
     if (!ctx.release.version) return fail('no artifact yet: the build step has not run');
     return reconcileStrategy(ctx, step.id);

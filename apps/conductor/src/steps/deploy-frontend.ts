@@ -4,6 +4,5 @@ import type { DeployServices } from '../engine/deploy-context.js';
 
 // deploy.frontend: the web service follows the api (strategies/frontend.ts).
 registerStep<DeployServices>('deploy.frontend', {
-  movesTraffic: true,
   reconcile: (ctx) => reconcileFrontend(ctx),
 });

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { audit } from '../store/index.js';
 import type { DeployTarget } from '../engine/deploy-target.js';
+import { retireVersion } from '../targets/retire-version.js';
 
 // Old versions kept warm after a switch are stopped when their scaleDownDelay is over. The
 // due time is stored in the release (data.scaleDown), not in a timer of the conductor that
@@ -41,9 +42,7 @@ export async function reapScaleDowns(db: Pick<pg.Pool, 'query'>, env: string, ta
       await markDone(db, p.releaseId, `kept: ${p.version} carries traffic again`);
       continue;
     }
-    await target.detach({ version: p.version });
-    const mine = (await target.instances()).filter((i) => i.version === p.version);
-    for (const i of mine) await target.stop(i.id);
+    const mine = await retireVersion(target, p.version);
     await markDone(db, p.releaseId, `stopped ${mine.length} instance(s)`);
     await audit(db, { actor, env, releaseId: p.releaseId, action: 'scale-down', result: 'ok', details: { version: p.version, instances: mine.map((i) => i.id), due: p.due } });
     stopped.push(p.version);

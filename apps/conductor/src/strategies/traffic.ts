@@ -41,13 +41,3 @@ export async function ensureInstances(ctx: DeployContext, version: string, count
   return count - have;
 }
 
-/** Takes a version out of the data plane and stops its instances. */
-export async function retireVersion(ctx: Pick<DeployContext, 'services'>, version: string): Promise<number> {
-  const target = ctx.services.target;
-  const view = await target.traffic();
-  if (Object.values(view.split).some((s) => (s[version] ?? 0) > 0)) throw new Error(`refusing to stop ${version}: it still carries traffic`);
-  await target.detach({ version });
-  const mine = (await target.instances()).filter((i) => i.version === version);
-  await Promise.all(mine.map((i) => target.stop(i.id)));
-  return mine.length;
-}

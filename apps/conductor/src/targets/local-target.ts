@@ -41,7 +41,7 @@ export class LocalTarget implements DeployTarget {
   async stop(instanceId: string): Promise<void> {
     const state = (await this.o.router.getState()).state;
     const routed = [...state.services.api.targets, ...state.services.web.targets].find((t) => t.id === instanceId);
-    if (routed) throw new CcrError('usage', `instance ${instanceId} is still attached to the router; detach it first`);
+    if (routed) throw new CcrError('conflict', `instance ${instanceId} is still attached to the router; detach it first`);
     try {
       await this.o.controller.stop(instanceId);
     } catch (err) {

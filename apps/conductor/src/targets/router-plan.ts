@@ -29,7 +29,7 @@ export function planRoute(current: RouterState, instances: TargetInstance[], pla
     const versions = Object.keys(wanted).filter((v) => wanted[v]! > 0);
     versions.forEach((version, vi) => {
       const mine = live.filter((i) => i.version === version);
-      if (!mine.length) throw new CcrError('usage', `cannot route ${wanted[version]}% of ${service} to ${version}: it has no running instances`);
+      if (!mine.length) throw new CcrError('conflict', `cannot route ${wanted[version]}% of ${service} to ${version}: it has no running instances`);
       const units = vi === versions.length - 1 ? left : Math.round((wanted[version]! / sum) * WEIGHT_UNITS);
       left -= units;
       spread(units, mine.length).forEach((w, k) => targets.push({ id: mine[k]!.id, version, url: mine[k]!.url, weight: w }));
@@ -55,7 +55,7 @@ export function planDetach(current: RouterState, which: { version?: string; inst
     const before = current.services[service].targets;
     const after = before.filter((t) => !gone(t));
     if (before.some((t) => t.weight > 0) && !after.some((t) => t.weight > 0)) {
-      throw new CcrError('usage', `detaching ${which.version ?? [...ids].join(', ')} would leave the ${service} service with no traffic target; route elsewhere first`);
+      throw new CcrError('conflict', `detaching ${which.version ?? [...ids].join(', ')} would leave the ${service} service with no traffic target; route elsewhere first`);
     }
     services[service] = { targets: after };
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { approve } from '../../engine/approvals.js';
 import { CcrError } from '../../errors.js';
+import { nearest } from '../../suggest.js';
 import { resolvePlan } from '../../plan/resolve.js';
 import { audit, currentActor } from '../../store/index.js';
 import { currentRelease } from '../control.js';
@@ -22,7 +23,10 @@ export function register(program: Command): void {
         const o = await openEnv(opts.env);
         try {
           const step = resolvePlan(o.config, o.envName).find((s) => s.step.id === stepId);
-          if (!step) throw new CcrError('usage', `no step "${stepId}" in the ${o.envName} plan`);
+          if (!step) {
+            const guess = nearest(stepId, resolvePlan(o.config, o.envName).filter((s) => s.step.kind === 'manual').map((s) => s.step.id));
+            throw new CcrError('usage', `no step "${stepId}" in the ${o.envName} plan${guess ? `: did you mean ${guess}?` : ''}`);
+          }
           if (step.step.kind !== 'manual') throw new CcrError('usage', `step "${stepId}" is ${step.step.kind}, not a manual sign-off`);
           const r = await currentRelease(o.store, o.envName);
           const fresh = await approve(o.store, r.id, stepId, currentActor(), opts.note);

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { STRATEGIES } from '../../config/index.js';
 import { CcrError } from '../../errors.js';
 import { resolvePlan } from '../../plan/resolve.js';
+import { unknownValue } from '../../suggest.js';
 import { loadStepImplementations } from '../../steps/index.js';
 import { reapScaleDowns } from '../../strategies/scale-down.js';
 import { createRelease, currentActor, getEnvState, inFlightRelease, updateRelease, type Release } from '../../store/index.js';
@@ -16,8 +18,6 @@ interface DeployOptions extends GlobalOptions {
   maintenance?: boolean;
   outsideWindow?: string;
 }
-
-const STRATEGIES = ['blue-green', 'canary', 'rolling'];
 
 export function register(program: Command): void {
   program
@@ -39,7 +39,7 @@ Example:
       const opts: DeployOptions = { ...cmd.optsWithGlobals<DeployOptions>(), ...cmdOpts };
       let code = 1;
       try {
-        if (opts.strategy && !STRATEGIES.includes(opts.strategy)) throw new CcrError('usage', `--strategy must be one of ${STRATEGIES.join(', ')}`);
+        if (opts.strategy && !(STRATEGIES as readonly string[]).includes(opts.strategy)) throw new CcrError('usage', `--strategy: ${unknownValue('strategy', opts.strategy, STRATEGIES)}`);
         if (!ref && !opts.resume) throw new CcrError('usage', 'give a git ref to deploy, or --resume');
         await loadStepImplementations();
         const o = await openEnv(opts.env);
@@ -57,10 +57,10 @@ Example:
               progress(opts, `resuming release ${release.id} (${release.version ?? release.ref}) at ${release.step ?? release.phase}: ${release.state}`);
               await o.store.query('INSERT INTO audit_log (actor, env, release_id, action, result, details) VALUES ($1, $2, $3, $4, $5, $6)', [currentActor(), o.envName, release.id, 'release.resume', 'ok', { step: release.step, state: release.state }]);
             } else {
-              if (release) throw new CcrError('usage', `release ${release.id} (${release.version ?? release.ref}) is in flight (${release.state} at ${release.step ?? release.phase}); run \`ccr deploy --resume\` or \`ccr abort\` first`);
+              if (release) throw new CcrError('conflict', `release ${release.id} (${release.version ?? release.ref}) is in flight (${release.state} at ${release.step ?? release.phase}); run \`ccr deploy --resume\` or \`ccr abort\` first`);
               const view = await target.traffic();
               const apiVersions = Object.keys(view.split.api);
-              if (apiVersions.length > 1) throw new CcrError('usage', `api traffic is split between ${apiVersions.join(', ')} with no release in flight; put it on one version first (ccr rollback --to <version>)`);
+              if (apiVersions.length > 1) throw new CcrError('conflict', `api traffic is split between ${apiVersions.join(', ')} with no release in flight; put it on one version first (ccr rollback --to <version>)`);
               const stable = apiVersions[0] ?? (await getEnvState(o.store, o.envName)).activeVersion;
               const plan = resolvePlan(o.config, o.envName);
               release = await createRelease(o.store, { env: o.envName, ref: ref!, strategy, startedBy: currentActor(), phase: plan[0]?.phase ?? 'pre-deployment', previousVersion: stable ?? null, options: { maintenance: opts.maintenance === true, yes: opts.yes === true, ...(opts.outsideWindow ? { outsideWindow: opts.outsideWindow } : {}) } });

@@ -23,7 +23,7 @@ export function register(program: Command): void {
         try {
           const r = await currentRelease(o.store, o.envName);
           const st = r.data['hypercare'] as HypercareState | undefined;
-          if (!st) throw new CcrError('usage', `${r.id} is at ${r.step ?? r.phase}; its hypercare has not started`);
+          if (!st) throw new CcrError('conflict', `${r.id} is at ${r.step ?? r.phase}; its hypercare has not started`);
           const last = await o.store.query(
             `SELECT DISTINCT ON (metric) metric, verdict, value, threshold, details->>'reason' AS reason FROM measurements
               WHERE release_id = $1 AND analysis = 'hypercare' ORDER BY metric, id DESC`, [r.id]);
@@ -54,7 +54,7 @@ export function register(program: Command): void {
         try {
           const r = await currentRelease(o.store, o.envName);
           const steps = await o.store.query(`SELECT step_id FROM release_steps WHERE release_id = $1 AND type = 'hypercare' AND status IN ('running', 'waiting')`, [r.id]);
-          if (steps.rowCount === 0) throw new CcrError('usage', `${r.id} is not in hypercare (it is at ${r.step ?? r.phase})`);
+          if (steps.rowCount === 0) throw new CcrError('conflict', `${r.id} is not in hypercare (it is at ${r.step ?? r.phase})`);
           progress(opts, `asking the conductor of ${r.id} to end hypercare`);
           const result = await endHypercare(o.store, { releaseId: r.id, env: o.envName, actor: currentActor(), reason: opts.reason.trim() });
           emit(opts, { release: r.id, hypercare: result, by: currentActor() }, () =>

@@ -20,8 +20,8 @@ function registerOne(program: Command, name: 'pause' | 'resume'): void {
         const o = await openEnv(opts.env);
         try {
           const r = await currentRelease(o.store, o.envName);
-          if (name === 'pause' && r.state !== 'running' && r.state !== 'waiting') throw new CcrError('usage', `release ${r.id} is ${r.state}; only a running release can be paused`);
-          if (name === 'resume' && r.state !== 'paused') throw new CcrError('usage', `release ${r.id} is ${r.state}, not paused`);
+          if (name === 'pause' && r.state !== 'running' && r.state !== 'waiting') throw new CcrError('conflict', `release ${r.id} is ${r.state}; only a running release can be paused`);
+          if (name === 'resume' && r.state !== 'paused') throw new CcrError('conflict', `release ${r.id} is ${r.state}, not paused`);
           const next = await updateRelease(o.store, r.id, { state: name === 'pause' ? 'paused' : 'running', reason: name === 'pause' ? `paused by ${currentActor()}` : `resumed by ${currentActor()}` });
           await audit(o.store, { actor: currentActor(), env: o.envName, releaseId: r.id, action: `release.${name}`, result: 'ok', details: { step: r.step } });
           emit(opts, { release: { id: next.id, state: next.state, step: next.step } }, () => `release ${next.id} ${next.state} at ${next.step ?? next.phase}`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { environment, formatDuration, loadRollout } from '../../config/index.js';
-import { isImplemented, PENDING_STEP_TYPES } from '../../engine/registry.js';
+import { isImplemented } from '../../engine/registry.js';
 import { loadStepImplementations } from '../../steps/index.js';
 import { resolvePlan, stepLabel } from '../../plan/resolve.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
@@ -9,7 +9,7 @@ export function planStatus(step: ReturnType<typeof resolvePlan>[number]['step'])
   if (step.kind === 'manual') return { status: 'manual', note: 'needs a person: ccr approve' };
   if (step.kind === 'hook') return { status: 'hook', note: step.run ? `runs: ${step.run}` : `calls ${step.webhook!.url}` };
   if (isImplemented(step.type)) return { status: 'automated', note: '' };
-  return { status: 'not-implemented', note: `NOT IMPLEMENTED — will fail, never pass: ${PENDING_STEP_TYPES[step.type] ?? 'no implementation'}` };
+  return { status: 'not-implemented', note: 'NOT IMPLEMENTED — will fail, never pass' };
 }
 
 export function register(program: Command): void {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CcrError } from '../../errors.js';
+import { unknownValue } from '../../suggest.js';
 import type { PreflightReport } from '../../gates/preflight.js';
 import type { GateVerdict } from '../../gates/record.js';
 import { GATE_NAMES, type GateName } from '../../gates/types.js';
@@ -60,7 +61,7 @@ Example:
           if (opts.only) {
             const wanted = opts.only.split(',').map((s) => s.trim()).filter(Boolean);
             const unknown = wanted.filter((g) => !(GATE_NAMES as readonly string[]).includes(g));
-            if (unknown.length) throw new CcrError('usage', `--only: unknown gate(s) ${unknown.join(', ')}; known: ${GATE_NAMES.join(', ')}`);
+            if (unknown.length) throw new CcrError('usage', `--only: ${unknown.map((g) => unknownValue('gate', g, GATE_NAMES)).join('; ')}`);
             gates = wanted as GateName[];
           }
           if (opts.outsideWindow !== undefined && opts.outsideWindow.trim().length < 5) throw new CcrError('usage', '--outside-window needs a reason (at least 5 characters)');

@@ -18,8 +18,8 @@ export function register(program: Command): void {
         const o = await openEnv(opts.env);
         try {
           const release = await currentRelease(o.store, o.envName);
-          if (release.strategy !== 'canary') throw new CcrError('usage', `release ${release.id} uses ${release.strategy}; only a canary has steps to skip`);
-          if (!(await attended(o.store, o.envName))) throw new CcrError('usage', `nobody is running ${release.id}; resume it first: ccr deploy --resume`);
+          if (release.strategy !== 'canary') throw new CcrError('conflict', `release ${release.id} uses ${release.strategy}; only a canary has steps to skip`);
+          if (!(await attended(o.store, o.envName))) throw new CcrError('conflict', `nobody is running ${release.id}; resume it first: ccr deploy --resume`);
           progress(opts, `asking the conductor of ${release.id} to promote`);
           const since = Date.now();
           const promoted = async () => (await listAudit(o.store, { releaseId: release.id, limit: 50 })).some((a) => a.action === 'canary.promote' && Date.parse(a.at) >= since - 2000);

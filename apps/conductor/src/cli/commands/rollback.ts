@@ -30,14 +30,14 @@ Example:
           const lock = await acquireLock(o, null);
           try {
             const inFlight = await inFlightRelease(o.store, o.envName);
-            if (inFlight) throw new CcrError('usage', `release ${inFlight.id} is in flight (${inFlight.state}); use \`ccr abort\`, which rolls it back`);
+            if (inFlight) throw new CcrError('conflict', `release ${inFlight.id} is in flight (${inFlight.state}); use \`ccr abort\`, which rolls it back`);
             const target = o.target();
             const state = await getEnvState(o.store, o.envName);
             const view = await target.traffic();
             const current = Object.keys(view.split.api).length === 1 ? Object.keys(view.split.api)[0]! : state.activeVersion;
             const to = opts.to ?? state.previousVersion;
             if (!to) throw new CcrError('not_found', `no previous version of ${o.envName} is recorded; say which with --to <version>`);
-            if (to === current) throw new CcrError('usage', `${to} already carries all traffic`);
+            if (to === current) throw new CcrError('conflict', `${to} already carries all traffic`);
             const services = o.services(() => to, (m) => progress(opts, `warning: ${m}`));
             if (!services.artifacts.has(to)) throw new CcrError('not_found', `no artifact ${to}; build it first: ccr build ${to}`);
             const schema = await schemaRollbackFor(o, current ?? null, to, (line) => progress(opts, line));

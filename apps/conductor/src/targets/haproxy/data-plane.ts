@@ -209,7 +209,7 @@ export class HaproxyDataPlane {
     for (const v of versions) {
       if (out.has(v)) continue;
       const free = Array.from({ length: this.layout.slots }, (_, i) => slotBackend(this.layout, service, i)).find((b) => !taken.has(b));
-      if (!free) throw new CcrError('usage', `HAProxy has ${this.layout.slots} version backends for ${service} and all are in use; detach an old version first`);
+      if (!free) throw new CcrError('conflict', `HAProxy has ${this.layout.slots} version backends for ${service} and all are in use; detach an old version first`);
       out.set(v, free);
       taken.add(free);
     }

@@ -69,7 +69,7 @@ export class HaproxyTarget implements DeployTarget {
   async stop(instanceId: string): Promise<void> {
     const state = await this.o.plane.readState();
     const routed = [...state.services.api.targets, ...state.services.web.targets].find((t) => t.id === instanceId);
-    if (routed) throw new CcrError('usage', `instance ${instanceId} is still attached to HAProxy; detach it first`);
+    if (routed) throw new CcrError('conflict', `instance ${instanceId} is still attached to HAProxy; detach it first`);
     await this.stopOnHost(instanceId);
   }
 
