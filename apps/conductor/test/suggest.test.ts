@@ -22,7 +22,7 @@ describe('did you mean', () => {
   });
 
   test('an unknown environment names the nearest one', () => {
-    const config = parseRollout('version: 1\ndefaultEnvironment: staging\nenvironments:\n  staging: { target: { type: local } }\n  production: { target: { type: local } }\n', 'x.yaml');
+    const config = parseRollout('version: 1\ndefaultEnvironment: staging\nenvironments:\n  staging: { target: { type: local } }\n  production: { target: { type: local } }\nplan:\n  - phase: deployment\n    steps:\n      - { id: deploy, kind: automated, type: deploy.backend, title: Deploy }\n', 'x.yaml');
     assert.throws(() => environment(config, 'prodution'), (err: CcrError) => err.code === 'usage' && err.message === 'unknown environment "prodution": did you mean production? (known: staging, production)');
   });
 

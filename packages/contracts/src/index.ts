@@ -1,2 +1,3 @@
 export * from './router-state.js';
 export * from './secret-weakness.js';
+export * from './maintenance-page.js';

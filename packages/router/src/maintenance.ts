@@ -3,9 +3,7 @@
 // when enabled, one BlockList lookup.
 import net from 'node:net';
 import type http from 'node:http';
-import type { RouterMaintenance } from '@cc/contracts';
-
-const DEFAULT_MESSAGE = 'We are upgrading CC. Please try again in a few minutes.';
+import { DEFAULT_MAINTENANCE_MESSAGE, maintenanceErrorBody, maintenancePage, type RouterMaintenance } from '@cc/contracts';
 
 export class CompiledMaintenance {
   readonly enabled: boolean;
@@ -17,8 +15,8 @@ export class CompiledMaintenance {
   constructor(m: RouterMaintenance) {
     this.enabled = m.enabled;
     this.retryAfter = String(m.retryAfter);
-    this.message = m.message ?? DEFAULT_MESSAGE;
-    this.html = Buffer.from(renderPage(this.message));
+    this.message = m.message ?? DEFAULT_MAINTENANCE_MESSAGE;
+    this.html = Buffer.from(maintenancePage(this.message));
     if (m.allowCidrs.length > 0) {
       const list = new net.BlockList();
       for (const cidr of m.allowCidrs) {
@@ -42,7 +40,7 @@ export class CompiledMaintenance {
   /** 503 with Retry-After: the JSON error for the api service, a page for everything else. */
   respond(res: http.ServerResponse, asJson: boolean, requestId: string): void {
     if (asJson) {
-      const body = JSON.stringify({ error: { code: 'maintenance', message: this.message, requestId } });
+      const body = maintenanceErrorBody(this.message, requestId);
       res.writeHead(503, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
@@ -62,17 +60,4 @@ export class CompiledMaintenance {
     });
     res.end(this.html);
   }
-}
-
-function renderPage(message: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>CC is under maintenance</title>
-<style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:100vh;margin:0;background:#111;color:#eee}main{max-width:32rem;padding:2rem;text-align:center}</style>
-</head><body><main><h1>Down for maintenance</h1><p>${escapeHtml(message)}</p></main></body></html>
-`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -40,6 +40,7 @@ export async function recordGate(
   );
 }
 
+/** A gate's result as the store keeps it: what the release record and the CLI show. */
 export interface StoredGateResult {
   gate: string;
   result: string;
@@ -54,7 +55,7 @@ export interface StoredGateResult {
 export async function gateResultsOf(db: Queryable, releaseId: string): Promise<StoredGateResult[]> {
   const r = await db.query('SELECT * FROM gate_results WHERE release_id = $1 ORDER BY id', [releaseId]);
   return r.rows.map((row) => ({
-    gate: row.gate, result: row.result, accepted: row.accepted, acceptanceReason: row.acceptance_reason,
-    summary: row.summary, evidence: row.evidence, actor: row.actor, at: (row.at as Date).toISOString(),
+    gate: row.gate, result: row.result, accepted: row.accepted, acceptanceReason: row.acceptance_reason ?? null,
+    summary: row.summary, evidence: row.evidence ?? {}, actor: row.actor, at: (row.at as Date).toISOString(),
   }));
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { listMeasurements, type StoredMeasurement } from '../analysis/record.js';
 import { CcrError } from '../errors.js';
+import { gateResultsOf, type StoredGateResult } from '../gates/record.js';
 import { getRelease, getSteps, listAudit, type AuditEntry, type Release, type StepRecord } from '../store/index.js';
 
 // Everything the release record shows, read from the store in one place: the release, its
@@ -14,23 +15,12 @@ export interface TimelineStep extends StepRecord {
   durationMs: number | null;
 }
 
-export interface GateRow {
-  gate: string;
-  result: string;
-  accepted: boolean;
-  acceptanceReason: string | null;
-  summary: string;
-  evidence: Record<string, unknown>;
-  actor: string;
-  at: string;
-}
-
 export interface ReleaseRecord {
   release: Release;
   steps: TimelineStep[];
   signOffs: Array<{ stepId: string; actor: string; note: string; at: string }>;
   /** null: the store has no gate_results table (gates not installed). */
-  gates: GateRow[] | null;
+  gates: StoredGateResult[] | null;
   measurements: StoredMeasurement[];
   traffic: Array<{ service: string; weights: Record<string, number>; at: string }>;
   smoke: Array<{ version: string; check: string; ok: boolean; durationMs: number; error: string | null; at: string }>;
@@ -53,11 +43,9 @@ export async function collectReport(db: Queryable, releaseId: string, now = new 
   }));
   const signOffs = (await db.query('SELECT step_id, actor, note, at FROM approvals WHERE release_id = $1 ORDER BY at', [releaseId])).rows
     .map((r) => ({ stepId: r.step_id, actor: r.actor, note: r.note, at: iso(r.at) }));
-  let gates: GateRow[] | null = null;
+  let gates: StoredGateResult[] | null = null;
   if ((await db.query(`SELECT to_regclass('gate_results') AS t`)).rows[0].t) {
-    gates = (await db.query('SELECT * FROM gate_results WHERE release_id = $1 ORDER BY id', [releaseId])).rows.map((r) => ({
-      gate: r.gate, result: r.result, accepted: r.accepted, acceptanceReason: r.acceptance_reason ?? null, summary: r.summary, evidence: r.evidence ?? {}, actor: r.actor, at: iso(r.at),
-    }));
+    gates = await gateResultsOf(db, releaseId);
   }
   const traffic = (await db.query('SELECT service, weights, at FROM traffic_history WHERE release_id = $1 ORDER BY at, id', [releaseId])).rows
     .map((r) => ({ service: r.service, weights: r.weights, at: iso(r.at) }));
