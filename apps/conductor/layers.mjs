@@ -9,10 +9,11 @@ export const CONDUCTOR_LAYERS = [
   ['steps'],
   // what steps run: the deploy strategies, hypercare, rollback, the release record
   ['strategies', 'hypercare', 'rollback', 'report'],
-  // the domains those use: metric analysis, schema safety, deploy targets, backups
-  ['analysis', 'schema', 'targets', 'backup'],
-  // the run itself (context, executor, plugin interfaces), the local runtime, the gates
-  ['engine', 'runtime', 'gates'],
+  // the domains those use: metric analysis, schema safety, deploy targets, backups and
+  // point-in-time recovery, the pre-deployment gates
+  ['analysis', 'schema', 'targets', 'backup', 'pitr', 'gates'],
+  // the run itself (context, executor, plugin interfaces) and the local runtime
+  ['engine', 'runtime'],
   // the ground everything stands on
   ['config', 'plan', 'store', 'artifacts', 'images', 'notify', 'smoke', 'metrics', 'supervisor', 'command', 'errors', 'suggest', 'paths', 'conductor-root'],
 ];
