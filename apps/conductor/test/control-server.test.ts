@@ -16,7 +16,7 @@ test('bad percent-encoding in an instance id or version is a 400 usage error, a 
     },
     stopVersion: async () => [],
   };
-  const server = await startControlServer('t0ken', { controller, status: async () => ({}), setActiveVersion: () => undefined, shutdown: () => undefined });
+  const server = await startControlServer('t0ken', { controller, status: async () => ({}), setActiveVersion: () => undefined, repair: async () => [], shutdown: () => undefined });
   const call = (method: string, path: string) => fetch(`${server.url}${path}`, { method, headers: { authorization: 'Bearer t0ken' } });
   try {
     for (const [method, path] of [['DELETE', '/v1/instances/%E0'], ['DELETE', '/v1/instances/%'], ['POST', '/v1/versions/%C3%28%ZZ/stop']] as const) {

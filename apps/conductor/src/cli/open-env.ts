@@ -90,13 +90,15 @@ export async function openEnv(envOption?: string): Promise<OpenEnv> {
     throw explainStoreFailure(err, url, paths);
   });
   let target: DeployTarget | null = null;
+  let waitingTarget: DeployTarget | null = null;
   const app = appDatabaseUrl(env, paths);
   const o: OpenEnv = {
     config, file, envName: name, env, paths, storeUrl: url, appDatabaseUrl: app, store,
     target: () => (target ??= connectTarget(env, paths)),
     notifier: (onFailure) => createNotifier(env, store, onFailure ? { onFailure: (d) => onFailure(`notification via ${d.channel} failed: ${d.error ?? ''}`) } : {}),
     services(version, onFailure) {
-      const t = o.target();
+      // A release waits for a restarting router or runtime instead of failing its step.
+      const t = (waitingTarget ??= connectTarget(env, paths, (line) => process.stderr.write(`ccr: ${line}\n`)));
       const needDb = () => {
         if (!app) throw new CcrError('config_invalid', `environment ${name} has no databaseUrl and no local runtime database is recorded`);
         return app;

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { listMeasurements } from '../analysis/record.js';
+import { recordedTraffic } from '../rollback/traffic-reconcile.js';
 import { pendingScaleDowns } from '../strategies/scale-down.js';
 import { getEnvState, inFlightRelease, latestRelease, lockStatus, type LockInfo, type Release } from '../store/index.js';
 
@@ -27,6 +28,8 @@ export interface ReleaseStatus {
     /** In flight with no live lock holder: a conductor died; run ccr deploy --resume or ccr abort. */
     unattended: boolean;
     canary: { step: number; weight: number } | null;
+    /** The last split the conductor recorded per service (traffic_history), to set against the router's. */
+    recordedTraffic: Record<string, Record<string, number>> | null;
     lastVerdicts: Array<{ metric: string; verdict: string; value: number | null; baseline: number | null; threshold: number | null; reason: string }>;
     createdAt: string;
     updatedAt: string;
@@ -40,6 +43,7 @@ export async function releaseStatus(db: Pick<pg.Pool, 'query'>, env: string): Pr
   const r: Release | null = inFlight ?? (await latestRelease(db, env));
   const canary = r?.data['canary'] as { index: number; weight: number } | undefined;
   const verdicts = r ? (await listMeasurements(db, r.id)).slice(-4) : [];
+  const traffic = r ? await recordedTraffic(db, env, r.id) : null;
   return {
     environment: env,
     activeVersion: state.activeVersion,
@@ -50,6 +54,7 @@ export async function releaseStatus(db: Pick<pg.Pool, 'query'>, env: string): Pr
       phase: r.phase, step: r.step, state: r.state, reason: r.reason,
       inFlight: Boolean(inFlight), unattended: Boolean(inFlight) && lock?.state !== 'held',
       canary: canary ? { step: canary.index, weight: canary.weight } : null,
+      recordedTraffic: traffic ? (traffic.split as Record<string, Record<string, number>>) : null,
       lastVerdicts: verdicts.map((m) => ({ metric: m.metric, verdict: m.verdict, value: m.value, baseline: m.baseline, threshold: m.threshold, reason: m.reason })),
       createdAt: r.createdAt, updatedAt: r.updatedAt, finishedAt: r.finishedAt,
     },
@@ -65,6 +70,7 @@ export function humanReleaseStatus(s: ReleaseStatus): string {
     lines.push(`  ${r.inFlight ? 'current' : 'last'} release ${r.id}: ${r.version ?? r.ref} (${r.strategy}) ${r.state}, phase ${r.phase}${r.step ? `, step ${r.step}` : ''}`);
     lines.push(`    reason: ${r.reason}`);
     if (r.canary) lines.push(`    canary: step ${r.canary.step + 1}, weight ${r.canary.weight}%`);
+    if (r.recordedTraffic) lines.push(`    recorded traffic: ${Object.entries(r.recordedTraffic).map(([svc, w]) => `${svc} ${Object.entries(w).map(([v, p]) => `${v} ${p}%`).join(' / ')}`).join(', ')}`);
     for (const v of r.lastVerdicts) lines.push(`    verdict ${v.metric}: ${v.verdict} — ${v.reason}`);
     if (r.unattended) lines.push('    NOBODY IS IN CHARGE of this release (its conductor is gone): run `ccr deploy --resume` or `ccr abort`');
   }

@@ -1,6 +1,7 @@
 import { createContext } from '../engine/create-context.js';
 import { runRelease, type RunOutcome } from '../engine/executor.js';
 import { deployRecovery } from '../rollback/recovery.js';
+import { recordedTraffic, reconcileRecord } from '../rollback/traffic-reconcile.js';
 import { reapScaleDowns } from '../strategies/scale-down.js';
 import { recordAfterRun } from '../report/after-run.js';
 import { audit, currentActor, EnvLock, type Release } from '../store/index.js';
@@ -26,6 +27,13 @@ export async function runInCharge(o: OpenEnv, lock: EnvLock, release: Release, p
   const ctx = createContext({ store: o.store, config: o.config, envName: o.envName, release, actor: currentActor(), services, progress, signal: stop.signal });
   const recovery = deployRecovery();
   try {
+    // A conductor that died between the router applying a change and its record of it left
+    // the record behind: catch it up before going on (traffic-reconcile.ts has the rule).
+    const recorded = await recordedTraffic(o.store, o.envName, release.id);
+    if (recorded) {
+      const line = await reconcileRecord(o.store, { env: o.envName, actor: currentActor(), when: 'resume', view: await services.target.traffic(), record: recorded, inCharge: true });
+      progress({ type: 'log', level: 'info', message: line });
+    }
     if (release.state === 'rolling_back') {
       // Killed in the middle of a rollback: finish it.
       const reason = release.reason.replace(/^rolling back: /, '');

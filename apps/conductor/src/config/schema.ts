@@ -134,6 +134,11 @@ const localTarget = z.strictObject({
   port: z.number().int().min(1).max(65535).default(8080),
   adminPort: z.number().int().min(1).max(65535).default(8081),
   instances: z.number().int().min(1).max(16).default(2),
+  /**
+   * How long a release in flight (and its automatic rollback) waits for the router's admin API
+   * and the runtime's control API when they stop answering (a restart) before the step fails.
+   */
+  adminWaitTimeout: duration.default(30_000),
 });
 const haproxyTarget = z.strictObject({
   type: z.literal('haproxy'),

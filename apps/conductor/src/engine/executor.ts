@@ -116,6 +116,14 @@ async function failRelease<S extends RunServices>(
     try {
       await recovery.rollback(ctx, reason);
     } catch (err) {
+      if ((err as { details?: Record<string, unknown> }).details?.['unreachable'] === true) {
+        // The router or the runtime is down (a restart, `ccr down`): where traffic stands is
+        // unknown, so the release is not called failed; it stays rolling back, and resuming
+        // it (ccr deploy --resume) finishes the rollback once they answer again.
+        const why = `rollback waiting for the target: ${(err as Error).message}. Start the runtime if it is stopped (npx ccr up --detach), then: ccr deploy --resume`;
+        await ctx.audit('release.rollback', 'interrupted', { reason, why });
+        return { state: 'rolling_back', exitCode: 1, reason: why };
+      }
       const why = `rollback failed: ${(err as Error).message} (after: ${reason})`;
       await ctx.update({ state: 'failed', reason: why });
       await ctx.audit('release.rollback', 'failed', { reason: why });

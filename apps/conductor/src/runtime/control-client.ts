@@ -4,22 +4,33 @@ import type { InstanceController, InstanceInfo, StartOptions } from '../supervis
 import type { RuntimeStatus } from './status.js';
 import { readRuntime } from './runtime-state.js';
 import { readSecret } from './secrets.js';
+import { reaching, refused, unreachable, type WaitPolicy } from './wait-reachable.js';
 
 // The InstanceController of a running `ccr up`, reached over its loopback control API.
 // `SupervisorClient.connect(paths)` finds it through .cc/runtime/runtime.json.
 
 export class SupervisorClient implements InstanceController {
   constructor(
-    readonly baseUrl: string,
+    private readonly base: string | (() => string),
     private readonly token: string,
+    private readonly wait?: WaitPolicy,
   ) {}
 
-  /** Throws not_found when no runtime is running (start one with `ccr up`). */
-  static connect(paths: CcPaths): SupervisorClient {
+  get baseUrl(): string {
+    return typeof this.base === 'string' ? this.base : this.base();
+  }
+
+  /**
+   * Throws not_found when no runtime is running (start one with `ccr up`). With `wait`, the
+   * control API is found again in runtime.json before every attempt and retried until the
+   * deadline while the runtime restarts.
+   */
+  static connect(paths: CcPaths, wait?: WaitPolicy): SupervisorClient {
     const rt = readRuntime(paths);
     const token = readSecret(paths.runtime, 'control-token');
     if (!rt?.controlUrl || !token) throw new CcrError('not_found', 'no local runtime is running; start it with `npx ccr up --detach`');
-    return new SupervisorClient(rt.controlUrl, token);
+    const first = rt.controlUrl;
+    return new SupervisorClient(wait ? () => readRuntime(paths)?.controlUrl ?? first : first, token, wait);
   }
 
   async start(version: string, count: number, opts: StartOptions = {}): Promise<InstanceInfo[]> {
@@ -47,22 +58,35 @@ export class SupervisorClient implements InstanceController {
     await this.request('PUT', '/v1/active-version', { version });
   }
 
+  /** Asks the runtime to restart what is down now; resolves with what it did. */
+  async repair(): Promise<string[]> {
+    return (await this.request<{ repaired: string[] }>('POST', '/v1/repair', {}, 60_000)).repaired;
+  }
+
   /** Asks the runtime to stop everything and exit; returns at once (poll its pid). */
   async shutdown(): Promise<void> {
     await this.request('POST', '/v1/shutdown', {});
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+  private request<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    // Reads are repeated after any failure to reach the runtime; writes only when the
+    // connection was refused (the request never arrived), so nothing is started twice.
+    const retryable = (err: unknown) => unreachable(err) && (method === 'GET' || refused(err));
+    return reaching("the runtime's control API", this.wait, () => this.requestOnce<T>(method, path, body, timeoutMs), retryable);
+  }
+
+  private async requestOnce<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
     let res: Response;
+    const baseUrl = this.baseUrl;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      res = await fetch(`${baseUrl}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      throw new CcrError('supervisor_failed', `the runtime's control API at ${this.baseUrl} is unreachable (${method} ${path})`, { cause: err });
+      throw new CcrError('supervisor_failed', `the runtime's control API at ${baseUrl} is unreachable (${method} ${path})`, { cause: err, details: { unreachable: true } });
     }
     const json = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null;
     if (!res.ok) {

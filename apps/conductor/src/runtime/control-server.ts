@@ -14,12 +14,15 @@ import type { InstanceController } from '../supervisor/types.js';
 //   DELETE /v1/instances/:id              stop one instance
 //   POST   /v1/versions/:version/stop     stop every instance of a version -> { stopped }
 //   PUT    /v1/active-version             { version } -> what `ccr up` starts next time
+//   POST   /v1/repair                     restarts what is down now -> { repaired: [lines] }
 //   POST   /v1/shutdown                   202, then the runtime stops everything and exits
 
 export interface ControlHandlers {
   controller: InstanceController;
   status(): Promise<unknown>;
   setActiveVersion(version: string): void;
+  /** Restarts the parts that are down (router, crashed instances, embedded PostgreSQL); says what it did. */
+  repair(): Promise<string[]>;
   shutdown(): void;
 }
 
@@ -101,6 +104,10 @@ async function route(h: ControlHandlers, req: http.IncomingMessage): Promise<[nu
     const body = parse(activeSchema, await readJson(req));
     h.setActiveVersion(body.version);
     return [200, { activeVersion: body.version }];
+  }
+  if (method === 'POST' && path === '/v1/repair') {
+    req.resume();
+    return [200, { repaired: await h.repair() }];
   }
   if (method === 'POST' && path === '/v1/shutdown') {
     setImmediate(() => h.shutdown());

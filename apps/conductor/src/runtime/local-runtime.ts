@@ -108,6 +108,23 @@ export class LocalRuntime {
     return buildStatus(this.record, this.supervisor.snapshot(), { client: this.router.client(3000), health: this.router.health, persisted: () => readRouterStateFile(this.paths) });
   }
 
+  /** `ccr up` on a live runtime: restarts now what is down, without waiting out backoffs. */
+  async repair(): Promise<string[]> {
+    const done: string[] = [];
+    if (this.db.mode === 'embedded' && this.db.pid !== null && !isAlive(this.db.pid)) {
+      const db = await startDatabase(this.paths, {}, () => undefined);
+      Object.assign(this.db, { pid: db.pid, stop: db.stop });
+      this.record.database = databaseRecord(db);
+      writeRuntime(this.paths, this.record);
+      done.push(`the embedded PostgreSQL was down: started it again (pid ${db.pid})`);
+    }
+    const router = await this.router.repair();
+    if (router) done.push(router);
+    const instances = this.supervisor.restartCrashed();
+    if (instances.length) done.push(`restarted crashed instance(s) now instead of after their backoff: ${instances.join(', ')}`);
+    return done;
+  }
+
   /** Router first (no new traffic), then the instances, then PostgreSQL. Idempotent. */
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
@@ -134,6 +151,7 @@ export class LocalRuntime {
         writeActiveVersion(this.paths, v);
         writeRuntime(this.paths, this.record);
       },
+      repair: () => this.repair(),
       shutdown: () => void this.shutdown(),
     });
     this.record.controlUrl = this.control.url;
@@ -190,7 +208,7 @@ async function startInstances(opts: UpOptions, version: string, databaseUrl: str
   });
   const recovered = await supervisor.recover();
   if (recovered.adopted.length) opts.onProgress(`adopted ${recovered.adopted.length} running instance(s): ${recovered.adopted.join(', ')}`);
-  const wanted: Record<string, number> = { ...(await keeper.versionsToRun(readRouterStateFile(paths), version)), [version]: opts.instances };
+  const wanted: Record<string, number> = { ...(await keeper.versionsToRun(readRouterStateFile(paths), version, opts.instances)), [version]: opts.instances };
   for (const [v, count] of Object.entries(wanted)) {
     const have = supervisor.snapshot().filter((i) => i.version === v).length;
     if (have >= count) continue;

@@ -12,8 +12,8 @@ import type { RouterAdminClient } from './router-client.js';
 // all run, and otherwise routes everything to the active version.
 
 export interface RouteKeeper {
-  /** Versions other than the active one to run at start-up, with an instance count each. */
-  versionsToRun(persisted: RouterStateDocument | null, activeVersion: string): Promise<Record<string, number>>;
+  /** Versions other than the active one to run at start-up, with an instance count each (`instances`: the active version's). */
+  versionsToRun(persisted: RouterStateDocument | null, activeVersion: string, instances: number): Promise<Record<string, number>>;
   /** Makes the router route to live instances; resolves with a line saying what it did and why. */
   restore(router: RouterAdminClient, instances: InstanceInfo[], activeVersion: string, when: 'start' | 'restart'): Promise<string>;
 }

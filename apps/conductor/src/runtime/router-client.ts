@@ -6,17 +6,28 @@ import type {
   RouterTargetStatus,
 } from '@cc/contracts';
 import { CcrError } from '../errors.js';
+import { reaching, type WaitPolicy } from './wait-reachable.js';
 
 // Client of the router's admin API (loopback, bearer token). Every state change is a
 // compare-and-set on the state's version number: a 409 surfaces as CcrError('router_failed')
 // with details.status 409, and updateState() re-reads and retries on it.
 
 export class RouterAdminClient {
+  /**
+   * `baseUrl` may be a function, read again before every attempt: after `ccr down && ccr up`
+   * the router may listen elsewhere. With `wait`, an unreachable admin API is retried until
+   * its deadline (a restart in progress) instead of failing at once.
+   */
   constructor(
-    readonly baseUrl: string,
+    private readonly base: string | (() => string),
     private readonly token: string,
     private readonly timeoutMs = 10_000,
+    private readonly wait?: WaitPolicy,
   ) {}
+
+  get baseUrl(): string {
+    return typeof this.base === 'string' ? this.base : this.base();
+  }
 
   getState(): Promise<RouterStateDocument> {
     return this.request<RouterStateDocument>('GET', '/admin/state');
@@ -62,17 +73,23 @@ export class RouterAdminClient {
     return this.request<string>('GET', '/metrics', undefined, true);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, text = false): Promise<T> {
+  private request<T>(method: string, path: string, body?: unknown, text = false): Promise<T> {
+    // Every write is a compare-and-set or idempotent, so repeating one whose answer was lost is safe.
+    return reaching('router admin API', this.wait, () => this.requestOnce<T>(method, path, body, text));
+  }
+
+  private async requestOnce<T>(method: string, path: string, body: unknown, text: boolean): Promise<T> {
     let res: Response;
+    const baseUrl = this.baseUrl;
     try {
-      res = await fetch(`${this.baseUrl}${path}`, {
+      res = await fetch(`${baseUrl}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new CcrError('router_failed', `router admin API at ${this.baseUrl} is unreachable (${method} ${path})`, { cause: err });
+      throw new CcrError('router_failed', `router admin API at ${baseUrl} is unreachable (${method} ${path})`, { cause: err, details: { unreachable: true } });
     }
     const raw = await res.text();
     if (!res.ok) {

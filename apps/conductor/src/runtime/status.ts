@@ -42,6 +42,8 @@ export interface RuntimeStatus {
     services: Record<RouterServiceName, ServiceStatus>;
   } | null;
   versions: Array<{ version: string; instances: Array<InstanceInfo & { healthy: boolean }> }>;
+  /** Set when the status is partial (the runtime's control API did not answer). */
+  problem?: string;
 }
 
 export function serviceStatus(doc: RouterStateDocument, service: RouterServiceName, live: RouterTargetStatus[]): ServiceStatus {

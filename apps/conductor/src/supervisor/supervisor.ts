@@ -180,6 +180,18 @@ export class Supervisor implements InstanceController {
     await Promise.all(this.snapshot().map((i) => this.stop(i.id).catch(() => undefined)));
   }
 
+  /** Restarts now every crashed instance still waiting out its backoff; returns their ids. */
+  restartCrashed(): string[] {
+    const ids: string[] = [];
+    for (const m of this.instances.values()) {
+      if (m.info.state !== 'crashed' || m.stopping || !m.timer) continue;
+      clearTimeout(m.timer);
+      this.respawn(m);
+      ids.push(m.info.id);
+    }
+    return ids;
+  }
+
   /**
    * Stops supervising without stopping anything: timers cleared, children left running for
    * the next supervisor to adopt (what a crash of this process would leave behind).

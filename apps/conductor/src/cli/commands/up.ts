@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { isAlive, launch } from '../../command/index.js';
+import { commandLine } from '../../supervisor/process-control.js';
 import { CONDUCTOR_ROOT } from '../../conductor-root.js';
 import { CcrError } from '../../errors.js';
 import { ccPaths, type CcPaths } from '../../paths.js';
@@ -11,6 +12,10 @@ import { LocalRuntime } from '../../runtime/local-runtime.js';
 import { LogTailer } from '../../runtime/log-tail.js';
 import { databaseUrlFile, readRuntime } from '../../runtime/runtime-state.js';
 import type { RuntimeStatus } from '../../runtime/status.js';
+import { loadRollout } from '../../config/index.js';
+import { conductorKeeper, type RecordAccess } from '../../rollback/traffic-reconcile.js';
+import { currentActor, openStorePool } from '../../store/index.js';
+import { storeUrl } from '../open-env.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
 
 interface UpCliOptions extends GlobalOptions {
@@ -54,6 +59,71 @@ export function summary(paths: CcPaths, s: RuntimeStatus): string {
   ].join('\n');
 }
 
+/** What is down in a live runtime, one line each (empty when everything runs). */
+function downParts(paths: CcPaths, s: RuntimeStatus): string[] {
+  const down: string[] = [];
+  const db = readRuntime(paths)?.database;
+  if (db?.mode === 'embedded' && db.pid !== null && !isAlive(db.pid)) down.push(`the embedded PostgreSQL (pid ${db.pid}) is down`);
+  if (s.router && !s.router.up) down.push(`the router is down: ${s.router.problem ?? 'no answer'}`);
+  for (const v of s.versions) for (const i of v.instances) if (i.state === 'crashed') down.push(`instance ${i.id} of ${v.version} crashed (${i.lastExit?.signal ?? `code ${i.lastExit?.code ?? '?'}`}); a restart is pending`);
+  return down;
+}
+
+/**
+ * `ccr up` while a runtime already runs: not an error. Says what is down, has the runtime
+ * restart it now, and shows the result; a runtime that does not answer gets the exact commands.
+ */
+async function upWhileRunning(paths: CcPaths, opts: UpCliOptions, pid: number): Promise<void> {
+  const client = SupervisorClient.connect(paths);
+  let status: RuntimeStatus;
+  try {
+    status = await client.status();
+  } catch (err) {
+    throw new CcrError('lock_held', `a runtime is running (pid ${pid}) but its control API does not answer; stop it with \`npx ccr down\`, then start it again with \`npx ccr up --detach\``, { cause: err });
+  }
+  const down = downParts(paths, status);
+  for (const line of down) progress(opts, `ccr: down: ${line}`);
+  const repaired = down.length ? await client.repair() : [];
+  for (const line of repaired) progress(opts, `ccr: repaired: ${line}`);
+  if (repaired.length) status = await client.status();
+  const still = downParts(paths, status);
+  emit(opts, { ...status, alreadyRunning: true, down, repaired, stillDown: still }, () =>
+    [
+      down.length ? `the runtime (pid ${pid}) was already running; ${repaired.length ? 'repaired what was down' : 'nothing to repair'}` : `the runtime (pid ${pid}) is already running and nothing is down`,
+      ...still.map((l) => `still down: ${l} (see \`npx ccr status\`; \`npx ccr down && npx ccr up --detach\` restarts everything)`),
+      summary(paths, status),
+    ].join('\n'),
+  );
+}
+
+/** The pid of a live runtime recorded under .cc/runtime, or null. */
+function liveRuntime(paths: CcPaths): { pid: number; ready: boolean } | null {
+  const rt = readRuntime(paths);
+  if (!rt || rt.pid === process.pid || !isAlive(rt.pid) || !(commandLine(rt.pid) ?? 'ccr').includes('ccr')) return null;
+  return { pid: rt.pid, ready: rt.phase === 'ready' };
+}
+
+/**
+ * The conductor's record of the environment this runtime serves (the rollout's local-target
+ * environment, the default one first), or null without a rollout.yaml or a reachable store.
+ */
+function recordAccess(paths: CcPaths): () => Promise<RecordAccess | null> {
+  return async () => {
+    let found: { name: string; url: string };
+    try {
+      const { config } = loadRollout();
+      const names = [config.defaultEnvironment, ...Object.keys(config.environments)];
+      const name = names.find((n) => config.environments[n]?.target.type === 'local');
+      if (!name) return null;
+      found = { name, url: storeUrl(config.environments[name]!, paths) };
+    } catch {
+      return null;
+    }
+    const db = await openStorePool(found.url);
+    return { db, env: found.name, actor: currentActor(), close: () => db.end() };
+  };
+}
+
 async function runInProcess(paths: CcPaths, opts: UpCliOptions, foreground: boolean): Promise<void> {
   const say = (line: string) => (foreground ? progress(opts, `ccr: ${line}`) : process.stdout.write(`${new Date().toISOString()} ${line}\n`));
   mkdirSync(paths.logs, { recursive: true });
@@ -67,6 +137,7 @@ async function runInProcess(paths: CcPaths, opts: UpCliOptions, foreground: bool
     instances: int('instances', opts.instances, 1, 16),
     ...(opts.release ? { version: opts.release } : {}),
     env: process.env,
+    keeper: conductorKeeper(recordAccess(paths)),
     onProgress: say,
     onEvent: (e) => say(`${e.level === 'info' ? '' : `${e.level}: `}${e.message}`),
   });
@@ -143,7 +214,10 @@ Example:
       const opts: UpCliOptions = { ...cmd.optsWithGlobals<UpCliOptions>(), ...cmdOpts };
       try {
         const paths = ccPaths();
-        if (opts.detach) await detach(paths, opts, process.argv.slice(process.argv.indexOf('up') + 1));
+        const live = opts.daemon ? null : liveRuntime(paths);
+        if (live && !live.ready) throw new CcrError('lock_held', `a runtime is starting or stopping (pid ${live.pid}); see \`npx ccr status\``);
+        if (live) await upWhileRunning(paths, opts, live.pid);
+        else if (opts.detach) await detach(paths, opts, process.argv.slice(process.argv.indexOf('up') + 1));
         else await runInProcess(paths, opts, !opts.daemon);
       } catch (err) {
         fail(opts, err);
