@@ -23,7 +23,10 @@ describe('crash safety and the environment lock', { timeout: 900_000 }, () => {
     await e?.close();
   });
 
-  /** Starts a canary of v2 and resolves once 25% of api traffic is on it. */
+  const persistedCanaryWeight = () =>
+    e.store(async (c) => Number((await c.query<{ w: string | null }>(`SELECT data->'canary'->>'weight' AS w FROM releases ORDER BY created_at DESC LIMIT 1`)).rows[0]?.w ?? -1));
+
+  /** Starts a canary of v2 and resolves once 25% of api traffic is on it (and recorded). */
   async function canaryAt25(): Promise<ChildProcess> {
     const child = e.spawn(['deploy', 'v2', '--strategy', 'canary']);
     let err = '';
@@ -32,7 +35,8 @@ describe('crash safety and the environment lock', { timeout: 900_000 }, () => {
     for (;;) {
       const s = await e.routerState();
       const total = Object.values(s.api).reduce((a, b) => a + b, 0);
-      if ((s.api['v2'] ?? 0) / total === 0.25) return child;
+      // the router moves first, then the release records the weight: kill only once both did
+      if ((s.api['v2'] ?? 0) / total === 0.25 && (await persistedCanaryWeight()) === 25) return child;
       assert.ok(Date.now() < deadline, `the canary never reached 25%: ${err}`);
       assert.equal(child.exitCode, null, `deploy exited early: ${err}`);
       await sleep(100);
