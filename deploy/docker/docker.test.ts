@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createHash } from 'node:crypto';
+import { tempDir } from '../../scripts/lib/temp-dir.js';
 
 // Fast checks of the image definitions (the real build and push is `npm run test:images`):
 // each Dockerfile's structure (multi-stage, base image as a build argument, non-root user,
@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 // run, as real processes: the web server's cache headers and the artifact hash check.
 
 const here = new URL('.', import.meta.url).pathname;
-const tmp = mkdtempSync(join(tmpdir(), 'cc-docker-'));
+const tmp = tempDir('cc-docker-');
 const children: ChildProcess[] = [];
 after(() => { for (const c of children) c.kill('SIGKILL'); rmSync(tmp, { recursive: true, force: true }); });
 

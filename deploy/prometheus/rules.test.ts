@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { tempDir } from '../../scripts/lib/temp-dir.js';
 
 // The monitoring assets are checked by the tools that will load them: promtool validates the
 // scrape configuration and the rules and runs the rules' unit tests; every Grafana PromQL
@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 const run = promisify(execFile);
 const here = new URL('.', import.meta.url).pathname;
 const deploy = join(here, '..');
-const tmp = mkdtempSync(join(tmpdir(), 'cc-prom-'));
+const tmp = tempDir('cc-prom-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function promtool(...args: string[]): Promise<{ ok: boolean; out: string }> {

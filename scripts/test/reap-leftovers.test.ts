@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: plain JS module of the test runner, without type declarations
 import { reapLeftovers } from '../lib/reap-leftovers.mjs';
+import { tempDir } from '../lib/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 test('the runner finds processes of its run that serve a CCR_HOME and runs ccr down for each, once', async () => {
   const runId = `t${process.pid}${Date.now()}`;
-  const home = mkdtempSync(join(tmpdir(), 'cc-reap-'));
+  const home = tempDir('cc-reap-');
   const env = { ...process.env, CC_TEST_RUN: runId, CCR_HOME: home, CCR_PROJECT_ROOT: ROOT };
   // Two "daemons" of one environment and one process of another run: only the first home is reaped.
   const mine = [0, 1].map(() => spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { env, stdio: 'ignore' }));

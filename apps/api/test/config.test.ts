@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../src/config/index.js';
 import { ConfigError } from '../src/errors.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 const STRONG = 'k9F2mQ7xL4vR8tW1zB6nC3pH5jY0sD2gA7eU';
 const prod = {
@@ -73,7 +73,7 @@ describe('configuration', () => {
   });
 
   test('secrets can come from NAME_FILE, and both at once is an error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-cfg-'));
+    const dir = tempDir('cc-cfg-');
     const file = join(dir, 'jwt');
     writeFileSync(file, `${STRONG}\n`);
     const { JWT_SECRET: _omit, ...rest } = prod;

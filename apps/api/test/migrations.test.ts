@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -11,6 +10,7 @@ import { loadMigrationFiles } from '@cc/pg-migrate';
 import { Migrator } from '@cc/pg-migrate';
 import { defaultMigrationsDir } from '../src/paths.js';
 import { createTestDatabase, type TestDatabase } from './support/test-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 const run = promisify(execFile);
 
@@ -55,7 +55,7 @@ describe('migrations', () => {
   });
 
   test('refuses to run when an applied file changed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-mig-'));
+    const dir = tempDir('cc-mig-');
     cpSync(defaultMigrationsDir(), dir, { recursive: true });
     writeFileSync(join(dir, '0001_users_and_invites.up.sql'), '-- edited after it ran\nSELECT 1;\n');
     const m = new Migrator({ databaseUrl: db.url, dir });
@@ -63,7 +63,7 @@ describe('migrations', () => {
   });
 
   test('a no-transaction migration can CREATE INDEX CONCURRENTLY, and down reverts it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-mig-'));
+    const dir = tempDir('cc-mig-');
     cpSync(defaultMigrationsDir(), dir, { recursive: true });
     writeFileSync(join(dir, '0900_plays_game_idx.up.sql'), '-- cc:no-transaction\nCREATE INDEX CONCURRENTLY plays_game_idx ON plays (game);\n');
     writeFileSync(join(dir, '0900_plays_game_idx.down.sql'), '-- cc:no-transaction\nDROP INDEX CONCURRENTLY plays_game_idx;\n');
@@ -81,7 +81,7 @@ describe('migrations', () => {
   });
 
   test('lock_timeout stops a migration blocked by a long transaction, and retries are counted', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-mig-'));
+    const dir = tempDir('cc-mig-');
     cpSync(defaultMigrationsDir(), dir, { recursive: true });
     writeFileSync(join(dir, '0901_users_extra.up.sql'), 'ALTER TABLE users ADD COLUMN extra text;\n');
     writeFileSync(join(dir, '0901_users_extra.down.sql'), 'ALTER TABLE users DROP COLUMN extra;\n');
@@ -110,7 +110,7 @@ describe('migrations', () => {
   });
 
   test('a migration file without its down file is rejected with its name', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cc-mig-'));
+    const dir = tempDir('cc-mig-');
     writeFileSync(join(dir, '0001_only_up.up.sql'), 'SELECT 1;');
     assert.throws(() => loadMigrationFiles(dir), /0001_only_up has no \.down\.sql/);
   });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -14,11 +14,11 @@ import { INSTALL_ROOT } from '../src/paths.js';
 
 export const CCR_BIN = join(INSTALL_ROOT, 'apps/conductor/bin/ccr.mjs');
 const ADMIN_URL = process.env['TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const CACHE = join(tmpdir(), 'ccr-test-artifact-cache');
+// The run's shared cache (scripts/test.mjs removes it with the run), or the temp folder when a file runs alone.
+const CACHE = join(process.env['CC_TEST_CACHE'] ?? tmpdir(), 'ccr-test-artifact-cache');
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+// Removed when the test file's process exits, passed or failed (scripts/lib/temp-dir.ts).
+export { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 /** A clone of the committed HEAD of this repository. */
 export function scratchRepo(parent: string): string {

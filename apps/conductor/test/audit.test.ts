@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -9,13 +8,14 @@ import { judgeAudit, parseAuditOutput } from '../src/gates/npm-audit.js';
 import { loadRiskAcceptances } from '../src/gates/risk-acceptance.js';
 import { DEFAULT_FAIL_RULES, judgeSast, runSast } from '../src/gates/sast.js';
 import { INSTALL_ROOT } from '../src/paths.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // Security sign-off: the dependency audit parses a recorded `npm audit --json` (v2) with a
 // critical finding, and the recorded 405 answer of this machine's registry; acceptances carry a
 // reason and expire; SAST runs eslint-plugin-security over real files; the SBOM is CycloneDX.
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`./fixtures/gates/${name}`, import.meta.url)), 'utf8');
-const dir = mkdtempSync(join(tmpdir(), 'ccr-audit-'));
+const dir = tempDir('ccr-audit-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 const now = new Date('2026-11-27T12:00:00Z');
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { seededAppDatabase } from './support/backup-seed.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The commands end to end: rollout.yaml's local environment with DATABASE_URL pointing at a
 // seeded database, the store in its own database (CCR_DATABASE_URL), .cc in a temp folder.
@@ -17,7 +17,7 @@ describe('ccr backup commands', () => {
   let app: Awaited<ReturnType<typeof seededAppDatabase>>;
   let storeDb: Awaited<ReturnType<typeof scratchDatabase>>;
   let env: NodeJS.ProcessEnv;
-  const home = mkdtempSync(join(tmpdir(), 'ccr-home-'));
+  const home = tempDir('ccr-home-');
 
   const ccr = (...args: string[]) =>
     new Promise<{ code: number; out: Record<string, unknown> }>((resolve) => {

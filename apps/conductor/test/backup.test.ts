@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
@@ -16,6 +15,7 @@ import { loadMigrationFiles } from '@cc/pg-migrate';
 import { API_MIGRATIONS, seededAppDatabase, scratchStore } from './support/backup-seed.js';
 import { ADMIN_URL, urlFor } from './support/scratch-db.js';
 import { runServices } from './support/run-services.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 const LEDGER_ROWS = 100_000;
 // The API's schema as of this checkout: its migrations grow, the tests must not care how many.
@@ -42,7 +42,7 @@ describe('backups against real PostgreSQL', () => {
 
   before(async () => {
     [app, store] = await Promise.all([seededAppDatabase(LEDGER_ROWS), scratchStore()]);
-    dir = mkdtempSync(join(tmpdir(), 'ccr-backups-'));
+    dir = tempDir('ccr-backups-');
     good = await createBackup({ store: store.pool, env: 'test', databaseUrl: app.url, dir, releaseId: null, appVersion: 'v1' });
   });
   after(async () => {
@@ -137,7 +137,7 @@ describe('backups against real PostgreSQL', () => {
   });
 
   test('clear errors: pg_dump missing, or older than the server', async () => {
-    const bin = mkdtempSync(join(tmpdir(), 'ccr-pgbin-'));
+    const bin = tempDir('ccr-pgbin-');
     const saved = { PATH: process.env['PATH'], CCR_PG_BIN: process.env['CCR_PG_BIN'] };
     try {
       process.env['PATH'] = bin;
@@ -154,7 +154,7 @@ describe('backups against real PostgreSQL', () => {
   });
 
   test('a backup whose record cannot be written leaves no dump or checksum file behind', async () => {
-    const own = mkdtempSync(join(tmpdir(), 'ccr-bk-norecord-'));
+    const own = tempDir('ccr-bk-norecord-');
     const failingStore = {
       query: ((sql: string, params?: unknown[]) =>
         /INSERT INTO backups/.test(sql) ? Promise.reject(new Error('the store went away')) : store.pool.query(sql, params)) as unknown as pg.Pool['query'],

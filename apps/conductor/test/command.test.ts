@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { CcrError } from '../src/errors.js';
 import { describe as describeCommand, formatArgv, isAlive, launch, localExecutor, run, runChecked, runPlan, waitForExit, type Command, type CommandExecutor, type CommandResult } from '../src/command/index.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The one runner every conductor command goes through (DESIGN §5): real processes, real
 // signals. The timeout tests check the whole process group goes, not just the shell.
 
-const tmp = mkdtempSync(join(tmpdir(), 'ccr-command-'));
+const tmp = tempDir('ccr-command-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Polls a file a script writes a pid into. */

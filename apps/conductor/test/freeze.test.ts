@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
@@ -11,12 +10,13 @@ import { CCR_BIN, run } from './artifacts-fixture.js';
 import { gateInput } from './fixtures/gates/gate-input.js';
 import { git, tinyRepo, write } from './fixtures/gates/tiny-repo.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // Code freeze: the release candidate is a tag on the release branch, the working tree is clean
 // (asked of git), and during a freeze only its candidate or a hotfix tag passes. The freeze
 // commands run as the real CLI against the store.
 
-const dir = mkdtempSync(join(tmpdir(), 'ccr-freeze-'));
+const dir = tempDir('ccr-freeze-');
 const repo = tinyRepo(join(dir, 'repo'));
 let db: Awaited<ReturnType<typeof scratchDatabase>>;
 let store: pg.Pool;

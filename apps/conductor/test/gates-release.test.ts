@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -11,11 +10,12 @@ import { judge } from '../src/gates/record.js';
 import { testSummary } from '../src/gates/run-command.js';
 import { gateInput } from './fixtures/gates/gate-input.js';
 import { git, TINY_LOCK, tinyRepo, write } from './fixtures/gates/tiny-repo.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The release-candidate gates that read the candidate itself: CI in a worktree of its commit,
 // the security sign-off (recorded audit, SAST, the artifact's SBOM) and the artifact's hashes.
 
-const dir = mkdtempSync(join(tmpdir(), 'ccr-gates-rc-'));
+const dir = tempDir('ccr-gates-rc-');
 const repo = tinyRepo(join(dir, 'repo'));
 const artifactsDir = join(dir, 'artifacts');
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/gates/${name}`, import.meta.url));

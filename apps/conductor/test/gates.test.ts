@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,12 +12,13 @@ import { checkKafka, checkPostgres, checkRedis } from '../src/gates/connectivity
 import { checkPrometheus, parseSentryDsn } from '../src/gates/monitoring.js';
 import { gateInput } from './fixtures/gates/gate-input.js';
 import { ADMIN_URL } from './support/scratch-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // Target-environment gates against real services: the configuration rules (shared with the
 // API), PostgreSQL and Redis of this machine, librdkafka's mock broker, closed ports, and a
 // real Prometheus (Debian's binary) scraping a tiny metrics server and a dead target.
 
-const dir = mkdtempSync(join(tmpdir(), 'ccr-gates-'));
+const dir = tempDir('ccr-gates-');
 const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const STRONG = 'Zq8vN3xL0pW5rT7yB2mK9cH4jF6dS1aE-strong-enough';
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseRollout } from '../src/config/index.js';
@@ -12,6 +11,7 @@ import { HAPROXY_BIN, writeHaproxyFiles } from '../src/targets/haproxy/haproxy-p
 import { exampleOptions, parseRenderArgs } from '../src/targets/haproxy/render-cli.js';
 import { renderHaproxyConfig } from '../src/targets/haproxy/render-config.js';
 import { startLiveHaproxy } from './haproxy-stage.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The example config for real hosts stays what the renderer produces and what haproxy
 // accepts; ccr finds the layout of a running HAProxy by itself; hosts it cannot reach are
@@ -24,7 +24,7 @@ describe('haproxy config', () => {
     const a = parseRenderArgs(EXAMPLE_ARGS);
     const committed = readFileSync(new URL('../../../deploy/haproxy/haproxy.cfg', import.meta.url), 'utf8');
     assert.equal(committed, renderHaproxyConfig({ ...exampleOptions(a), mapDir: '/etc/haproxy/cc' }), 'regenerate it with the command in deploy/haproxy/README.md');
-    const dir = mkdtempSync(join(tmpdir(), 'cc-haproxy-cfg-'));
+    const dir = tempDir('cc-haproxy-cfg-');
     try {
       const cfg = writeHaproxyFiles(dir, { ...exampleOptions(a), statsSocket: join(dir, 'admin.sock'), pinToken: 'example-pin-token' });
       const check = spawnSync(HAPROXY_BIN, ['-c', '-f', cfg], { encoding: 'utf8' });

@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcrError } from '../src/errors.js';
@@ -11,6 +10,7 @@ import { signalGroup } from '../src/command/index.js';
 import { startHaproxy, writeHaproxyFiles, type HaproxyProcess } from '../src/targets/haproxy/haproxy-process.js';
 import { HaproxyTarget } from '../src/targets/haproxy/haproxy-target.js';
 import type { HaproxyLayout } from '../src/targets/haproxy/layout.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // A real Debian haproxy in the foreground (-db) on a free loopback port, with its stats
 // socket and runtime files in a temp dir; always killed by stop() (and on process exit).
@@ -37,7 +37,7 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 export async function startLiveHaproxy(o: { pinToken: string; health: { intervalMs: number; timeoutMs: number; rise: number; fall: number }; drainTimeoutMs?: number }): Promise<LiveHaproxy> {
-  const dir = mkdtempSync(join(tmpdir(), 'cc-haproxy-'));
+  const dir = tempDir('cc-haproxy-');
   const socket = join(dir, 'admin.sock');
   // A freed port can be taken again before haproxy binds it: try another one then.
   let proc: HaproxyProcess | undefined;

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -15,6 +14,7 @@ import { listAudit, openStorePool } from '../src/store/index.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { stage, type Stage, type VersionBehaviour } from './support/fake-fleet.js';
 import { runDeploy } from './support/strategy-harness.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // Hypercare against a real router in front of real upstreams (the fake fleet: small HTTP
 // servers whose 500 share the test controls), with the real executor, blue-green strategy and
@@ -129,7 +129,7 @@ describe('hypercare', () => {
 
   test('ccr hypercare end stops the watch early; the release is promoted and it is audited', async () => {
     const stop = userTraffic(s.publicUrl);
-    const dir = mkdtempSync(join(tmpdir(), 'ccr-hypercare-'));
+    const dir = tempDir('ccr-hypercare-');
     try {
       const params = '{ duration: 10m, interval: 300ms, errorRate: { max: 0.05, minRequests: 5 }, disk: { minFreeRatio: 0.001 } }';
       writeFileSync(join(dir, 'rollout.yaml'), rolloutYaml(params));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { canonicalJson, hashTree, readManifest, type ArtifactManifest } from '../src/artifacts/manifest.js';
@@ -11,13 +10,14 @@ import { ccPaths } from '../src/paths.js';
 import { buildImages } from '../src/images/build-images.js';
 import { imagePlan, imageTag, type BuildahCommand } from '../src/images/buildah-plan.js';
 import { fakeExecutor } from './support/fake-executor.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // `ccr build --images` as data: the exact buildah commands, and what happens with the
 // digests they report. The real build and push against a real registry is
 // test/images-live.images.ts (`npm run test:images`), kept out of `npm test` for its minutes.
 
 const root = new URL('../../../', import.meta.url).pathname;
-const tmp = mkdtempSync(join(tmpdir(), 'ccr-images-test-'));
+const tmp = tempDir('ccr-images-test-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -17,6 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { loadRollout } from '../src/config/index.js';
 import { renderArgoYaml } from '../src/targets/kubernetes/generate.js';
 import { GENERATED_FILE, overlayFor } from '../src/targets/kubernetes/overlay.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // deploy/k8s is checked the way a cluster would first see it, without one: kubectl's own
 // kustomize builds each overlay, every object is validated against the Kubernetes OpenAPI
@@ -162,7 +162,7 @@ describe('deploy/k8s manifests', () => {
 });
 
 describe('generated analysis queries', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'ccr-k8s-promql-'));
+  const tmp = tempDir('ccr-k8s-promql-');
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   test("every AnalysisTemplate query parses with Prometheus's own parser (promtool)", async () => {

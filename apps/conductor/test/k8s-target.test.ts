@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { parse } from 'yaml';
@@ -13,13 +12,14 @@ import { fakeExecutor } from './support/fake-executor.js';
 import { KubernetesTarget } from '../src/targets/kubernetes/kubernetes-target.js';
 import { KubePlanner, type KubeCommand } from '../src/targets/kubernetes/plan.js';
 import { parseRolloutStatus } from '../src/targets/kubernetes/status.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The kubernetes target's commands are data: these tests compare the exact argv arrays it
 // would run. No Kubernetes API server runs here; the executor is exercised against a stand-in
 // kubectl script that records its arguments and stdin.
 
 const root = new URL('../../../', import.meta.url).pathname;
-const tmp = mkdtempSync(join(tmpdir(), 'ccr-k8s-'));
+const tmp = tempDir('ccr-k8s-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const API = `registry.example.com/cc/cc-api@sha256:${'a'.repeat(64)}`;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -9,12 +8,13 @@ import { after, before, describe, test } from 'node:test';
 import { Migrator } from '@cc/pg-migrate';
 import { lintMigrations, type LintOptions } from '../src/schema/lint.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 const BASE = `CREATE TABLE accounts (id bigint PRIMARY KEY, email text);\n`;
 const TIMEOUTS = { lockTimeoutMs: 5000, statementTimeoutMs: 60_000 };
 
 function migrationsDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ccr-lint-'));
+  const dir = tempDir('ccr-lint-');
   writeFileSync(join(dir, '0001_base.up.sql'), BASE);
   writeFileSync(join(dir, '0001_base.down.sql'), 'DROP TABLE accounts;\n');
   for (const [name, sql] of Object.entries(files)) {
@@ -134,7 +134,7 @@ describe('migration lint (squawk)', () => {
 
     test('ccr migrate lint --json fails with the hazard and says how to acknowledge it', async () => {
       const root = fileURLToPath(new URL('../../..', import.meta.url));
-      const r = await promisify(execFile)(process.execPath, ['apps/conductor/bin/ccr.mjs', 'migrate', 'lint', '--dir', dir, '--database-url', db.url, '--json'], { cwd: root, env: { ...process.env, CCR_HOME: mkdtempSync(join(tmpdir(), 'ccr-home-')) } }).then(
+      const r = await promisify(execFile)(process.execPath, ['apps/conductor/bin/ccr.mjs', 'migrate', 'lint', '--dir', dir, '--database-url', db.url, '--json'], { cwd: root, env: { ...process.env, CCR_HOME: tempDir('ccr-home-') } }).then(
         () => assert.fail('expected a non-zero exit'),
         (err: { code: number; stdout: string }) => err,
       );

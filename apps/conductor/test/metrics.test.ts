@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
@@ -9,6 +8,7 @@ import { writeMetricsFile } from '../src/metrics/textfile.js';
 import { openStorePool } from '../src/store/index.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { at, seedReleases } from './support/release-seed.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The conductor's metrics come from the store; the textfile collector file is what Prometheus
 // (through node_exporter) reads, so the test reads that file.
@@ -24,7 +24,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 describe('conductor metrics', () => {
   let db: Awaited<ReturnType<typeof scratchDatabase>>;
   let pool: pg.Pool;
-  const home = mkdtempSync(join(tmpdir(), 'ccr-metrics-'));
+  const home = tempDir('ccr-metrics-');
 
   before(async () => {
     db = await scratchDatabase();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { toolMajor } from '../src/backup/pg-tools.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 test('the pg_dump version is read once per file, and again when the file is replaced', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ccr-pgtool-'));
+  const dir = tempDir('ccr-pgtool-');
   const bin = join(dir, 'pg_dump');
   const runs = join(dir, 'runs');
   const fake = (v: string) => {
@@ -22,7 +22,7 @@ test('the pg_dump version is read once per file, and again when the file is repl
 });
 
 test('a failed version check is not remembered', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ccr-pgtool-'));
+  const dir = tempDir('ccr-pgtool-');
   const bin = join(dir, 'pg_dump');
   writeFileSync(bin, '#!/bin/sh\nif [ -f "$0.ok" ]; then echo "pg_dump (PostgreSQL) 16.1"; else echo broken >&2; exit 1; fi\n');
   chmodSync(bin, 0o755);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
@@ -17,12 +16,13 @@ import { tinyRepo } from './fixtures/gates/tiny-repo.js';
 import { ADMIN_URL, scratchDatabase } from './support/scratch-db.js';
 import '../src/steps/gates.js';
 import { runServices } from './support/run-services.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // `ccr preflight` end to end (the real CLI, store and services), and the gates as plan steps:
 // "cannot check" blocks unless the environment accepts it, and the acceptance is recorded
 // with the release.
 
-const dir = mkdtempSync(join(tmpdir(), 'ccr-preflight-'));
+const dir = tempDir('ccr-preflight-');
 const repo = tinyRepo(join(dir, 'repo'));
 const STRONG = 'Zq8vN3xL0pW5rT7yB2mK9cH4jF6dS1aE-strong-enough';
 let db: Awaited<ReturnType<typeof scratchDatabase>>;

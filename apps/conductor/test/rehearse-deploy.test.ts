@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -8,6 +7,7 @@ import pg from 'pg';
 import type { Artifact } from '../src/artifacts/store.js';
 import { migrateUp } from '../src/runtime/migrate.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // Migrations during deploy go through the artifact's migrate CLI. This artifact's CLI is the
 // API's real one (apps/api/src/bin/migrate.ts, run through tsx), over a migrations folder of
@@ -15,7 +15,7 @@ import { scratchDatabase } from './support/scratch-db.js';
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 function artifact(migs: Record<string, string>): Artifact {
-  const dir = mkdtempSync(join(tmpdir(), 'ccr-mig-art-'));
+  const dir = tempDir('ccr-mig-art-');
   mkdirSync(join(dir, 'api'));
   mkdirSync(join(dir, 'migrations'));
   writeFileSync(join(dir, 'api', 'migrate.mjs'), `import { register } from ${JSON.stringify(join(ROOT, 'node_modules/tsx/dist/esm/api/index.mjs'))};\nregister();\nawait import(${JSON.stringify(join(ROOT, 'apps/api/src/bin/migrate.ts'))});\n`);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Migrator } from '@cc/pg-migrate';
@@ -26,7 +25,7 @@ describe('rehearsal: the old version\'s smoke tests on the migrated schema', () 
     old = loadArtifact(join(built.dir, '..'), built.version);
     [app, store] = await Promise.all([scratchDatabase('ccr_rhs'), scratchStore()]);
     await new Migrator({ databaseUrl: app.url, dir: join(old.dir, old.manifest.migrationsDir) }).up();
-    const b = await createBackup({ store: store.pool, env: 'test', databaseUrl: app.url, dir: mkdtempSync(join(tmpdir(), 'ccr-rhs-bk-')) });
+    const b = await createBackup({ store: store.pool, env: 'test', databaseUrl: app.url, dir: tempDir('ccr-rhs-bk-') });
     assert.equal((await verifyBackup({ store: store.pool, id: b.id, serverUrl: app.url, config: { jobs: 1, sanityQueries: [] } })).status, 'verified');
   });
   after(async () => {
@@ -35,7 +34,7 @@ describe('rehearsal: the old version\'s smoke tests on the migrated schema', () 
   });
 
   function withMigration(name: string, up: string): string {
-    const dir = mkdtempSync(join(tmpdir(), 'ccr-rhs-'));
+    const dir = tempDir('ccr-rhs-');
     cpSync(join(old.dir, old.manifest.migrationsDir), dir, { recursive: true });
     writeFileSync(join(dir, `${name}.up.sql`), up);
     writeFileSync(join(dir, `${name}.down.sql`), '-- cc:irreversible\n');

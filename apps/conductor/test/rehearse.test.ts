@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadMigrationFiles } from '@cc/pg-migrate';
@@ -9,13 +8,14 @@ import { createBackup, verifyBackup } from '../src/backup/index.js';
 import { rehearse, type OldVersionSmoke, type RehearseInput } from '../src/schema/rehearse.js';
 import { API_MIGRATIONS, scratchStore, seededAppDatabase } from './support/backup-seed.js';
 import { ADMIN_URL } from './support/scratch-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The API's real migrations plus one new migration of the release being rehearsed, numbered
 // after the API's last one (which grows with the API).
 const NEXT = loadMigrationFiles(API_MIGRATIONS).at(-1)!.version + 1;
 const next = (name: string) => `${String(NEXT).padStart(4, '0')}_${name}`;
 function releaseMigrations(name: string, up: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ccr-rehearse-'));
+  const dir = tempDir('ccr-rehearse-');
   cpSync(API_MIGRATIONS, dir, { recursive: true });
   writeFileSync(join(dir, `${next(name)}.up.sql`), up);
   writeFileSync(join(dir, `${next(name)}.down.sql`), '-- cc:irreversible\n');
@@ -43,7 +43,7 @@ describe('migration rehearsal on a restored backup', () => {
 
   before(async () => {
     [app, store] = await Promise.all([seededAppDatabase(2000), scratchStore()]);
-    const b = await createBackup({ store: store.pool, env: 'test', databaseUrl: app.url, dir: mkdtempSync(join(tmpdir(), 'ccr-rh-bk-')) });
+    const b = await createBackup({ store: store.pool, env: 'test', databaseUrl: app.url, dir: tempDir('ccr-rh-bk-') });
     const v = await verifyBackup({ store: store.pool, id: b.id, serverUrl: app.url, config: { jobs: 1, sanityQueries: [] } });
     assert.equal(v.status, 'verified');
     base = { store: store.pool, env: 'test', serverUrl: app.url, lockTimeoutMs: 300, statementTimeoutMs: 30_000, retries: 1, jobs: 1 };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -12,6 +11,7 @@ import { writeReports } from '../src/report/write.js';
 import { openStorePool } from '../src/store/index.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { seedReleases, type Seeded } from './support/release-seed.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The release record from a store seeded the way the engine leaves it (see release-seed.ts):
 // a canary release with three analysis windows, weight changes, a hypercare breach and a
@@ -25,7 +25,7 @@ describe('release record', () => {
   let pool: pg.Pool;
   let seeded: Seeded;
   let gatesTable = false;
-  const home = mkdtempSync(join(tmpdir(), 'ccr-report-'));
+  const home = tempDir('ccr-report-');
 
   before(async () => {
     db = await scratchDatabase();

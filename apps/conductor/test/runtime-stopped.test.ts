@@ -1,10 +1,10 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../src/supervisor/health.js';
 import { ccr } from './artifacts-fixture.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // Commands run while the local environment is stopped say what `ccr status` says, and a
 // checkout the `postgres` user cannot reach gets one sentence instead of initdb's EACCES.
@@ -27,7 +27,7 @@ describe('the local environment is stopped', () => {
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ccr-stopped-'));
+    root = tempDir('ccr-stopped-');
     home = join(root, 'home');
     mkdirSync(join(home, 'runtime'), { recursive: true });
     // What a stopped runtime leaves: the database URL it ran with (nothing listens there now).
@@ -59,7 +59,7 @@ describe('ccr up in a checkout the postgres user cannot reach', () => {
   const asRoot = process.getuid?.() === 0;
 
   test('names the folder and the fix in one sentence, before initdb runs', { skip: asRoot ? false : 'only root hands PostgreSQL to the `postgres` user' }, async () => {
-    const locked = mkdtempSync(join(tmpdir(), 'ccr-0700-')); // mode 0700, owned by root
+    const locked = tempDir('ccr-0700-'); // mode 0700, owned by root
     try {
       assert.equal(statSync(locked).mode & 0o777, 0o700);
       const home = join(locked, 'checkout/.cc');

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Migrator } from '@cc/pg-migrate';
@@ -11,6 +10,7 @@ import { createRelease, updateRelease } from '../src/store/index.js';
 import { applySchemaRollback, describeSchemaRollback, guardSchemaRollback, planSchemaRollback } from '../src/schema/rollback-plan.js';
 import { scratchStore } from './support/backup-seed.js';
 import { scratchDatabase } from './support/scratch-db.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 type Mig = { name: string; up: string; down: string };
 const M1: Mig = { name: '0001_orders', up: 'CREATE TABLE orders (id bigint PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());\n', down: 'DROP TABLE orders;\n' };
@@ -19,7 +19,7 @@ const M2_IRREVERSIBLE: Mig = { name: '0002_drop_legacy', up: 'CREATE TABLE order
 
 // An artifact as the conductor reads it: a folder with migrations/ and the manifest fields used here.
 function artifact(version: string, migs: Mig[]): Artifact {
-  const dir = mkdtempSync(join(tmpdir(), `ccr-art-${version}-`));
+  const dir = tempDir(`ccr-art-${version}-`);
   mkdirSync(join(dir, 'migrations'));
   for (const m of migs) {
     writeFileSync(join(dir, 'migrations', `${m.name}.up.sql`), m.up);
@@ -116,7 +116,7 @@ describe('rollback and the schema', () => {
     // The release of v2 takes its pre-release backup, then migrates.
     const rel = await createRelease(store.pool, { env: 'e3', ref: 'v2', strategy: 'canary', startedBy: 't', phase: 'pre-deployment', previousVersion: 'v1' });
     await updateRelease(store.pool, rel.id, { version: 'v2' });
-    const b = await createBackup({ store: store.pool, env: 'e3', databaseUrl: db.url, dir: mkdtempSync(join(tmpdir(), 'ccr-srb-')), releaseId: rel.id });
+    const b = await createBackup({ store: store.pool, env: 'e3', databaseUrl: db.url, dir: tempDir('ccr-srb-'), releaseId: rel.id });
     await new Migrator({ databaseUrl: db.url, dir: join(v2.dir, 'migrations') }).up();
     await c.query('INSERT INTO orders (id) SELECT g FROM generate_series(41, 47) g');
     await c.query(`INSERT INTO order_notes (id, note) VALUES (1, 'a'), (2, 'b')`);

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runGate } from '../src/gates/index.js';
 import { checkDns, checkTls } from '../src/gates/networking.js';
 import { gateInput } from './fixtures/gates/gate-input.js';
+import { tempDir } from '../../../scripts/lib/temp-dir.js';
 
 // The networking gate against a real HTTPS server on 127.0.0.1 with certificates made by
 // openssl here: a CA and a leaf for localhost (valid chain), an expired leaf (openssl ca with
 // explicit dates), a leaf for another host, a leaf expiring too soon, and a self-signed one.
 
-const dir = mkdtempSync(join(tmpdir(), 'ccr-tls-'));
+const dir = tempDir('ccr-tls-');
 const p = (f: string) => join(dir, f);
 const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];

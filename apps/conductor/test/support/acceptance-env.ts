@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { scratchDatabase } from './scratch-db.js';
+import { tempDir } from '../../../../scripts/lib/temp-dir.js';
 
 // End-to-end harness: a scratch clone of this repository with release tags, artifacts built
 // once per checkout commit (cached across test files), a scratch app database and store, a
@@ -58,7 +59,7 @@ export async function scratchRepo(dir: string): Promise<string> {
 /** Builds the tags once per checkout commit into a shared cache, then copies them into `home`. */
 export async function provideArtifacts(repo: string, home: string, versions: string[]): Promise<void> {
   const head = (await git(REPO, 'rev-parse', 'HEAD')).slice(0, 12);
-  const cache = join(tmpdir(), `ccr-acceptance-${head}`);
+  const cache = join(process.env['CC_TEST_CACHE'] ?? tmpdir(), `ccr-acceptance-${head}`);
   for (const v of versions) {
     if (!existsSync(join(cache, 'artifacts', v, 'manifest.json'))) {
       await run(process.execPath, [CCR_BIN, 'build', v, '--json'], { env: { ...process.env, CCR_HOME: cache, CCR_PROJECT_ROOT: repo }, maxBuffer: 1 << 24 });
@@ -111,7 +112,7 @@ export class AccEnv {
   ) {}
 
   static async create(o: { rollout: (vars: { webhook: string }) => string; webhook?: string; versions: string[] }): Promise<AccEnv> {
-    const dir = mkdtempSync(join(tmpdir(), 'ccr-acc-'));
+    const dir = tempDir('ccr-acc-');
     const repo = await scratchRepo(dir);
     const home = join(dir, 'cc');
     await provideArtifacts(repo, home, o.versions);
@@ -120,6 +121,8 @@ export class AccEnv {
     writeFileSync(join(dir, 'rollout.yaml'), o.rollout({ webhook: o.webhook ?? 'http://127.0.0.1:9/none' }));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env['PATH'], HOME: process.env['HOME'],
+      // The runner's run id and temp folder: it reaps daemons a killed test left (scripts/test.mjs).
+      CC_TEST_RUN: process.env['CC_TEST_RUN'], TMPDIR: process.env['TMPDIR'],
       CCR_PROJECT_ROOT: repo, CCR_HOME: home, CCR_CONFIG: join(dir, 'rollout.yaml'),
       DATABASE_URL: app.url, CCR_DATABASE_URL: store.url, CCR_ACTOR: 'acceptance@test', CCR_PORT: '0',
     };
@@ -183,8 +186,11 @@ export class AccEnv {
   }
 
   async close(): Promise<void> {
-    await this.ccr(['down'], 120_000);
-    for (const db of this.dbs) await db.drop().catch(() => undefined);
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      await this.ccr(['down'], 120_000);
+      for (const db of this.dbs) await db.drop().catch(() => undefined);
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
   }
 }

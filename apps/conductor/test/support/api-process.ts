@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess, execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { scratchDatabase } from './scratch-db.js';
+import { tempDir } from '../../../../scripts/lib/temp-dir.js';
 
 // The API as the conductor meets it: a separate process started from apps/api's own entry
 // points (migrate, start-api), on a scratch database, on an ephemeral port. No API code is
@@ -24,7 +24,7 @@ export async function startApiProcess(o: { version: string; webVersion?: string 
   const db = await scratchDatabase('cc_smoke');
   const base = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? '/', DATABASE_URL: db.url };
   await run(process.execPath, ['--import', 'tsx', 'apps/api/src/bin/migrate.ts', 'up'], { cwd: REPO_ROOT, env: base });
-  const web = mkdtempSync(join(tmpdir(), 'cc-smoke-web-'));
+  const web = tempDir('cc-smoke-web-');
   writeFileSync(join(web, 'index.html'), `<!doctype html><html><head>\n<meta charset="utf-8" />\n<meta name="cc-version" content="${o.webVersion ?? o.version}" />\n<title>CC</title></head><body><div id="root"></div></body></html>\n`);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/bin/start-api.ts'], {
     cwd: REPO_ROOT,

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tempDir } from '../../../../scripts/lib/temp-dir.js';
 
 // A real Prometheus (the Debian package) for tests: its own config and TSDB in a temp folder,
 // a free loopback port, a 1 s scrape interval. And small HTTP servers whose /metrics the test
@@ -33,7 +33,7 @@ export interface TestPrometheus {
 }
 
 export async function startPrometheus(jobs: ScrapeJob[]): Promise<TestPrometheus> {
-  const dir = mkdtempSync(join(tmpdir(), 'cc-prometheus-'));
+  const dir = tempDir('cc-prometheus-');
   const configs = jobs.map((j, i) => {
     const auth = j.bearer ? (writeFileSync(join(dir, `token-${i}`), j.bearer), `\n    authorization: { type: Bearer, credentials_file: ${join(dir, `token-${i}`)} }`) : '';
     return `  - job_name: ${j.job}\n    scrape_interval: 1s\n    scrape_timeout: 900ms${auth}\n    static_configs:\n      - targets: [${j.targets.map((t) => `'${t}'`).join(', ')}]`;
