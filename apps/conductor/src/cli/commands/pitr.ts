@@ -65,7 +65,7 @@ function restoreText(r: RestoreReport): string {
     `  verification: ${v.ok ? 'ok' : 'FAILED'}: ${v.tables} tables, ${v.rows} rows, schema ${v.schemaVersion}${v.reference ? ` (against backup ${v.reference.backupId}${v.reference.exact ? ', row for row' : ''})` : ''}`,
     ...v.problems.map((p) => `    problem: ${p}`),
     ...v.drift.map((p) => `    drift (writes racing that backup's snapshot): ${p}`),
-    `  took ${d.totalMs} ms: restore ${d.restoreMs}, recovery ${d.recoveryMs}, verify ${d.verifyMs}`,
+    `  took ${d.totalMs} ms: restore ${d.restoreMs}, start ${d.startMs}, recovery ${d.recoveryMs}, verify ${d.verifyMs}`,
     r.running ? `  the copy keeps running; stop it with: ${r.stopCommand}` : '  the copy was stopped (--stop); its data directory stays',
   ].join('\n');
 }
@@ -136,8 +136,9 @@ Example:
     .option('--env <name>', 'environment')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `
-The live cluster is never touched, except that it is asked to archive its current WAL segment
-(pg_switch_wal) so the target's WAL is in the repository. The copy keeps running unless --stop.
+The live cluster is never written to, except that it is asked to archive its current WAL
+segment (pg_switch_wal; for a time target after an empty transaction, so a commit later than the
+target exists) so the target's WAL is in the repository. The copy keeps running unless --stop.
 Exit 1 when the verification finds a problem.
 
 Example:
