@@ -2,6 +2,7 @@
 # `npm run test:images`: the slow, real container tests, kept out of `npm test`:
 #   apps/conductor/test/images-live.images.ts  build + push both images, run them (buildah)
 #   apps/conductor/test/k8s-pods.images.ts     the production overlay's pods on podman
+#   apps/conductor/test/compose-pods.images.ts the Compose stack's buildable services on podman-compose
 # Installs the Debian packages it needs when they are missing. Every test tears down what it
 # made; if a test process dies anyway, the trap tears down every podman node of this run
 # (network namespace, veth, pods, storage) and removes the run's folder.
@@ -35,6 +36,7 @@ set +e
 CC_IMAGES_RUN_ROOT="$run_root" node --import tsx --test --test-concurrency=1 --test-timeout=1800000 --test-reporter=spec \
   apps/conductor/test/images-live.images.ts \
   apps/conductor/test/k8s-pods.images.ts \
+  apps/conductor/test/compose-pods.images.ts \
   "$@"
 code=$?
 set -e
