@@ -11,7 +11,8 @@ const conductorApps = { group: ['@cc/api', '@cc/web', '**/apps/api/src/**', '**/
 
 /**
  * One block per conductor folder: it may not import a folder of a higher layer
- * (apps/conductor/layers.mjs), and only command/ may start processes. Each block repeats the
+ * (apps/conductor/layers.mjs), only command/ may start processes, and only cli/ decides where
+ * local state lives (ccPaths). Each block repeats the
  * app rule because a later block's options replace an earlier one's.
  */
 function conductorLayerBlocks() {
@@ -23,6 +24,13 @@ function conductorLayerBlocks() {
         patterns.push({
           regex: `^(\\.\\.?/)+(${higher.join('|')})/`,
           message: `${folder} (layer ${i + 1}) must not import from a layer above it (${higher.join(', ')}); move the shared code down (apps/conductor/layers.mjs, DESIGN §5)`,
+        });
+      }
+      if (folder !== 'cli' && folder !== 'paths') {
+        patterns.push({
+          regex: '(^|/)paths\\.js$',
+          importNames: ['ccPaths', 'projectRoot'],
+          message: 'paths come from the run (ctx.services.paths, or a parameter), decided once by the command (DESIGN §5)',
         });
       }
       const processes = folder === PROCESS_FOLDER ? [] : ['node:child_process', 'child_process'].map((name) => ({ name, message: 'start processes through apps/conductor/src/command (one way to run a process, DESIGN §5)' }));

@@ -42,6 +42,14 @@ test('only command/ starts processes', async () => {
   assert.deepEqual(await restrictedImports(fixture('starts-a-process.ts.txt'), 'command/layering-fixture.ts'), []);
 });
 
+test('only cli/ decides the paths: a step importing ccPaths fails lint, the CcPaths type is fine', async () => {
+  const messages = await restrictedImports(fixture('looks-up-paths.ts.txt'), 'steps/layering-fixture.ts');
+  assert.equal(messages.length, 1, messages.join('\n'));
+  assert.match(messages[0]!, /'ccPaths' import from '\.\.\/paths\.js' is restricted .*ctx\.services\.paths/);
+  assert.deepEqual(await restrictedImports("import type { CcPaths } from '../paths.js';\nexport type P = CcPaths;\n", 'steps/layering-fixture.ts'), []);
+  assert.deepEqual(await restrictedImports(fixture('looks-up-paths.ts.txt'), 'cli/layering-fixture.ts'), []);
+});
+
 test('every folder and top-level file of src/ has its layer', () => {
   const placed = new Set(layers.flat());
   const entries = readdirSync(new URL('../src/', import.meta.url), { withFileTypes: true }).map((e) => (e.isDirectory() ? e.name : e.name.replace(/\.ts$/, '')));

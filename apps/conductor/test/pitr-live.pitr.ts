@@ -129,7 +129,7 @@ plan:
     assert.ok(out.status.newest.ageSeconds < 300, `fresh: ${out.status.newest.ageSeconds}`);
 
     const config = parseRollout(yaml, 'test.yaml');
-    const ok = await checkWalArchive('pitr', config.environments['pitr']!, 5000);
+    const ok = await checkWalArchive('pitr', config.environments['pitr']!, ccPaths(), 5000);
     assert.equal(ok.result, 'pass', ok.detail);
     assert.match(ok.detail, /^newest [0-9A-F]{24} archived \d+ s ago \(max 5 min\); pgbackrest check: archive_command works/);
 
@@ -141,19 +141,19 @@ plan:
       await sql(live.url('app'), `INSERT INTO items (batch) VALUES ('probe'); SELECT pg_switch_wal()`);
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline && (await sql<{ n: number }>(live.url(), 'SELECT failed_count::int AS n FROM pg_stat_archiver'))[0]!.n === 0) await delay(200);
-      const bad = await checkWalArchive('pitr', config.environments['pitr']!, 5000);
+      const bad = await checkWalArchive('pitr', config.environments['pitr']!, ccPaths(), 5000);
       assert.equal(bad.result, 'fail');
       assert.match(bad.detail, /^archiving is failing: [0-9A-F]{24} failed at/);
     } finally {
       chmodSync(archiveDir, mode);
     }
     // After three failed attempts the archiver sleeps until a segment completes: complete one.
-    let again = await checkWalArchive('pitr', config.environments['pitr']!, 5000);
+    let again = await checkWalArchive('pitr', config.environments['pitr']!, ccPaths(), 5000);
     const deadline = Date.now() + 90_000;
     while (again.result !== 'pass' && Date.now() < deadline) {
       await sql(live.url('app'), `INSERT INTO items (batch) VALUES ('probe'); SELECT pg_switch_wal()`);
       await delay(500);
-      again = await checkWalArchive('pitr', config.environments['pitr']!, 5000);
+      again = await checkWalArchive('pitr', config.environments['pitr']!, ccPaths(), 5000);
     }
     assert.equal(again.result, 'pass', `archiving recovers once the repository is writable: ${again.detail}`);
   });

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { createBackup } from '../src/backup/index.js';
 import { parseRollout } from '../src/config/index.js';
 import { checkWalArchive } from '../src/gates/wal-archive.js';
+import { ccPaths } from '../src/paths.js';
 import { judgeArchive, type ArchiveStatus } from '../src/pitr/archive-status.js';
 import { backupProgress } from '../src/pitr/backup.js';
 import { renderConf } from '../src/pitr/conf-file.js';
@@ -183,7 +184,7 @@ describe('pitr against the shared server', () => {
   });
 
   test('the infrastructure gate: "cannot check" without pitr, with the reason; fail when the server does not archive', async () => {
-    const none = await checkWalArchive('s', parseRollout(rollout(''), 'r.yaml').environments['s']!, 3000);
+    const none = await checkWalArchive('s', parseRollout(rollout(''), 'r.yaml').environments['s']!, ccPaths(), 3000);
     assert.equal(none.result, 'cannot-check');
     assert.match(none.detail, /^no pitr is configured for s \(environments\.s\.pitr\): WAL archiving and point-in-time recovery are not checked/);
     const c = new pg.Client({ connectionString: app.url });
@@ -191,7 +192,7 @@ describe('pitr against the shared server', () => {
     const mode = (await c.query<{ m: string }>(`SELECT current_setting('archive_mode') AS m`)).rows[0]!.m;
     await c.end();
     const env = parseRollout(rollout(`{ stanza: cc, repoPath: ${dir}/repo, pgData: ${dir}/pg }`, app.url), 'r.yaml').environments['s']!;
-    const off = await checkWalArchive('s', env, 3000);
+    const off = await checkWalArchive('s', env, ccPaths(), 3000);
     assert.equal(off.result, 'fail');
     // the machine's shared server does not archive into this stanza, whatever its archive_mode
     assert.match(off.detail, mode === 'off' ? /^archive_mode is off/ : /^archive_command is .*not pgBackRest's for this stanza/);

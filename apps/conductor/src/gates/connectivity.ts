@@ -104,7 +104,7 @@ export const connectivityGate: Gate = async (input) => {
     e.databaseUrl ? checkPostgres(e.databaseUrl, t) : missing('postgresql', 'databaseUrl'),
     e.redisUrl ? checkRedis(e.redisUrl, t) : missing('redis', 'redisUrl'),
     e.kafkaBroker ? checkKafka(e.kafkaBroker, input.gates.kafkaTopic, t) : missing('kafka', 'kafkaBroker'),
-    checkWalArchive(input.envName, e, t),
+    checkWalArchive(input.envName, e, input.paths, t),
   ]);
   return fromChecks(checks);
 };

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { GatesConfig } from '../config/gates-schema.js';
+import type { CcPaths } from '../paths.js';
 
 // What every gate returns: pass, fail or cannot-check, each with its evidence. A gate made of
 // several checks (the security gate: audit, SAST, SBOM) keeps each check's own result, and its
@@ -40,6 +41,8 @@ export interface GateInput {
   /** The git repository holding the ref (also where repository-relative files are read). */
   repo: string;
   artifactsDir: string;
+  /** Where local state lives (given by the caller: no gate looks it up itself). */
+  paths: CcPaths;
   store: pg.Pool;
   now(): Date;
   /** `--outside-window "<reason>"`: deploy outside every window, with this reason recorded. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import type { EnvironmentConfig } from '../config/index.js';
-import { ccPaths } from '../paths.js';
+import type { CcPaths } from '../paths.js';
 import { archiveCommand, archiveStatus, checkPitr, judgeArchive, resolveLayout } from '../pitr/index.js';
 import { configFileOf } from '../pitr/layout.js';
 import { check, withTimeout, type CheckOutcome } from './types.js';
@@ -12,7 +12,7 @@ import { check, withTimeout, type CheckOutcome } from './types.js';
 // so it works from any host. On the database host itself, `pgbackrest check` also proves the
 // archive_command end to end. Where PITR is not configured, it cannot be checked, and says why.
 
-export async function checkWalArchive(envName: string, env: EnvironmentConfig, timeoutMs: number): Promise<CheckOutcome> {
+export async function checkWalArchive(envName: string, env: EnvironmentConfig, paths: CcPaths, timeoutMs: number): Promise<CheckOutcome> {
   const p = env.pitr;
   if (!p) {
     return check('wal-archive', 'cannot-check', `no pitr is configured for ${envName} (environments.${envName}.pitr): WAL archiving and point-in-time recovery are not checked; npx ccr pitr setup configures them`);
@@ -38,7 +38,7 @@ export async function checkWalArchive(envName: string, env: EnvironmentConfig, t
     return check('wal-archive', 'pass', `${verdict.detail}; pgbackrest check not run: ${target.configFile} is not on this host`, { ...evidence, pgbackrestCheck: 'not on this host' });
   }
   try {
-    const r = await checkPitr(resolveLayout(env, envName, ccPaths()), env.databaseUrl);
+    const r = await checkPitr(resolveLayout(env, envName, paths), env.databaseUrl);
     const pgb = { ...r.pgbackrest };
     return r.pgbackrest.ok
       ? check('wal-archive', 'pass', `${verdict.detail}; pgbackrest check: ${pgb.detail}`, { ...evidence, pgbackrestCheck: pgb })

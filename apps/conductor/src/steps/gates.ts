@@ -17,7 +17,7 @@ for (const type of STEP_TYPES) {
       const { paths } = ctx.services;
       const outsideWindow = ctx.release.options['outsideWindow'];
       const outcome = await runGate(gate, {
-        envName: ctx.envName, env: ctx.env, gates: ctx.env.gates, ref: ctx.release.ref, repo: paths.projectRoot, artifactsDir: paths.artifacts,
+        envName: ctx.envName, env: ctx.env, gates: ctx.env.gates, ref: ctx.release.ref, repo: paths.projectRoot, artifactsDir: paths.artifacts, paths,
         store: ctx.store, now: () => new Date(), ...(typeof outsideWindow === 'string' && outsideWindow ? { outsideWindow } : {}),
       });
       const v = judge(outcome, ctx.env);
