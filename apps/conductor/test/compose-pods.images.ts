@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -206,5 +206,6 @@ describe('the Compose stack\'s buildable services on podman-compose', () => {
     const problems = await node!.close();
     teardownDone = true;
     assert.deepEqual(problems, []);
+    for (const n of [`${project}_default`, node!.state.network]) assert.equal(existsSync(`/var/lib/cni/networks/${n}`), false, `CNI address records of ${n} left`);
   });
 });

@@ -30,12 +30,14 @@ export function teardownNode(s: NodeState): string[] {
   const env = { ...process.env, CONTAINERS_CONF: join(s.dir, 'containers.conf') };
   const flags = ['--storage-driver', 'vfs', '--root', join(s.dir, 'storage'), '--runroot', join(s.dir, 'run'), '--network-config-dir', join(s.dir, 'cni'), '--tmpdir', join(s.dir, 'libpod-tmp')];
   const podman = (...args: string[]) => (hasNetns ? sh('nsenter', [`--net=/run/netns/${s.netns}`, 'podman', ...flags, ...args], env) : sh('podman', [...flags, ...args], env));
+  // Every network of the node (podman-compose makes its own): CNI keeps their address records globally.
+  const networks = new Set([s.network, ...safeList(join(s.dir, 'cni')).filter((f) => f.endsWith('.conflist')).map((f) => f.slice(0, -'.conflist'.length))]);
   if (existsSync(join(s.dir, 'storage'))) {
     podman('pod', 'rm', '--all', '--force', '--time', '0');
     podman('rm', '--all', '--force', '--time', '0');
     podman('volume', 'rm', '--all', '--force');
     podman('secret', 'rm', '--all');
-    podman('network', 'rm', '--force', s.network);
+    for (const n of networks) podman('network', 'rm', '--force', n);
     const left = podman('ps', '--all', '--format', '{{.Names}}');
     if (left.code !== 0) problems.push(`podman ps -a failed: ${left.out}`);
     else if (left.out) problems.push(`containers left after removal: ${left.out.split('\n').join(', ')}`);
@@ -52,7 +54,7 @@ export function teardownNode(s: NodeState): string[] {
     if (del.code !== 0) problems.push(`ip netns del ${s.netns}: ${del.out}`);
   }
   if (sh('ip', ['link', 'show', s.vethHost]).code === 0) sh('ip', ['link', 'del', s.vethHost]);
-  rmSync(`/var/lib/cni/networks/${s.network}`, { recursive: true, force: true });
+  for (const n of networks) rmSync(`/var/lib/cni/networks/${n}`, { recursive: true, force: true });
   // Container shm and netns bind mounts under the run root would make the removal fail.
   const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(`${s.dir}/`));
   for (const m of mounts.reverse()) sh('umount', ['-l', m]);
