@@ -3,3 +3,4 @@ export { checkMeaning, MEANING_CHECKS, type MeaningIssue } from './checks.js';
 export { parseDuration, formatDuration } from './duration.js';
 export * from './schema.js';
 export { pitrSchema, type PitrConfig } from './pitr-schema.js';
+export { hostAddress, hostPort, isHostnameOrIp } from './host-address.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
 import { GATES_DEFAULTS, gatesSchema } from './gates-schema.js';
+import { hostAddress } from './host-address.js';
 import { pitrSchema } from './pitr-schema.js';
 
 // rollout.yaml: the environments and the plan. Every object is strict, so a misspelt key is
@@ -144,7 +145,8 @@ const haproxyTarget = z.strictObject({
   type: z.literal('haproxy'),
   runtimeApi: z.string().min(1),
   backend: z.object({ api: z.string().min(1), web: z.string().min(1) }).strict(),
-  hosts: z.array(z.strictObject({ name: id, address: z.string().min(1) })).min(1),
+  /** name and address both reach Runtime API commands, so both are shape-checked (host-address.ts). */
+  hosts: z.array(z.strictObject({ name: id, address: hostAddress })).min(1),
   instancesPerHost: z.number().int().min(1).default(1),
   /** The address users reach HAProxy on (pinned smoke traffic and checks go there too). */
   publicUrl: z.string().url().optional(),

@@ -2,6 +2,7 @@ import { CcrError } from '../../errors.js';
 import type { InstanceController, InstanceInfo } from '../../supervisor/types.js';
 import type { DeployTarget, PinnedRoute, TargetInstance, TrafficPlan, TrafficView, VersionCounters } from '../../engine/deploy-target.js';
 import { planDetach, planRoute, viewOf } from '../router-plan.js';
+import { hostPort } from '../../config/index.js';
 import { readCounters } from './counters.js';
 import type { HaproxyDataPlane } from './data-plane.js';
 
@@ -107,8 +108,8 @@ export class HaproxyTarget implements DeployTarget {
     return {
       id: `${h.name}${SEP}${i.id}`,
       version: i.version,
-      url: `http://${h.address}:${i.port}`,
-      ...(i.metricsPort ? { metricsUrl: `http://${h.address}:${i.metricsPort}` } : {}),
+      url: `http://${hostPort(h.address, i.port)}`,
+      ...(i.metricsPort ? { metricsUrl: `http://${hostPort(h.address, i.metricsPort)}` } : {}),
       state: i.state,
     };
   }
