@@ -3,6 +3,7 @@ export { describe, formatArgv, howItEnded, lastLines, notStartedResult, redactTe
 export type { CommandExecutor, RunningCommand, RunOptions } from './executor.js';
 export { commandEnv, launch, localExecutor, startError, type LaunchedProcess, type LaunchOptions } from './local-executor.js';
 export { failure, runChecked, runPlan, type CheckOptions, type PlanOptions } from './plan.js';
+export { asWritten, knownSecrets, MIN_SECRET_LENGTH, redactDeep, redactKnown, rememberSecret, rememberTemplate } from './known-secrets.js';
 export { groupAlive, isAlive, signalGroup, terminate, waitForExit } from './process-group.js';
 
 import type { Command } from './command.js';

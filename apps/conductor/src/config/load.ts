@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { rememberSecret, rememberTemplate } from '../command/index.js';
 import { CcrError } from '../errors.js';
 import { nearest } from '../suggest.js';
 import { checkMeaning } from './checks.js';
@@ -12,16 +13,25 @@ export interface LoadedRollout {
   config: RolloutConfig;
 }
 
-/** Expands ${VAR} and ${VAR:-default} in every string, so secrets stay in the environment. */
+/**
+ * Expands ${VAR} and ${VAR:-default} in every string, so secrets stay in the environment.
+ * Every value taken from the environment becomes a known secret (command/known-secrets.ts):
+ * evidence, reports, the store and notifications show it as *** and the string as written.
+ */
 export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], missing: string[] = []): unknown {
   if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
+    const out = value.replace(/\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback: string | undefined) => {
       const v = env[name];
-      if (v !== undefined && v !== '') return v;
+      if (v !== undefined && v !== '') {
+        rememberSecret(v);
+        return v;
+      }
       if (fallback !== undefined) return fallback;
       missing.push(`${formatPath(path)}: \${${name}} is not set`);
       return '';
     });
+    rememberTemplate(value, out);
+    return out;
   }
   if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, [...path, String(i)], missing));
   if (value && typeof value === 'object') {

@@ -1,4 +1,5 @@
 import { resolveRef } from '../artifacts/git.js';
+import { asWritten } from '../command/index.js';
 import { withReleaseWorktree } from './release-worktree.js';
 import { runGateCommand, tail, testSummary } from './run-command.js';
 import { check, fromChecks, type Gate } from './types.js';
@@ -16,7 +17,7 @@ export const ciGate: Gate = async (input) => {
     ? await withReleaseWorktree(input.repo, commit, (dir) => runGateCommand(run, { cwd: dir, timeoutMs: timeout, env }))
     : await runGateCommand(run, { cwd: input.repo, timeoutMs: timeout, env });
   const summary = testSummary(r.output);
-  const evidence = { mode: 'command' in ci ? 'command' : 'hook', command: run, commit, exitCode: r.exitCode, durationMs: r.durationMs, summary: summary?.line ?? null, output: tail(r.output) };
+  const evidence = { mode: 'command' in ci ? 'command' : 'hook', command: asWritten(run), commit, exitCode: r.exitCode, durationMs: r.durationMs, summary: summary?.line ?? null, output: tail(r.output) };
   if (r.timedOut) return fromChecks([check('ci', 'fail', `timed out after ${timeout} ms${summary ? ` (${summary.line})` : ''}`, evidence)]);
   if (r.exitCode === null) return fromChecks([check('ci', 'cannot-check', `could not run: ${tail(r.output, 1)}`, evidence)]);
   if (r.exitCode !== 0) return fromChecks([check('ci', 'fail', `exited ${r.exitCode}${summary ? `: ${summary.line}` : `: ${tail(r.output, 1)}`}`, evidence)]);

@@ -6,6 +6,7 @@ import { configGate } from './config-gate.js';
 import { connectivityGate } from './connectivity.js';
 import { monitoringGate } from './monitoring.js';
 import { networkingGate } from './networking.js';
+import { asWritten } from '../command/index.js';
 import { runGateCommand, tail } from './run-command.js';
 import { securityGate } from './security.js';
 import { check, fromChecks, type Gate, type GateInput, type GateName, type GateOutcome } from './types.js';
@@ -18,7 +19,7 @@ const reviewGate: Gate = async (input) => {
   const hook = input.gates.review?.hook;
   if (!hook) return fromChecks([check('review', 'cannot-check', 'no review hook configured; the sign-off is the plan\'s manual step (ccr approve)')]);
   const r = await runGateCommand(hook.run, { cwd: input.repo, timeoutMs: hook.timeout, env: { CCR_REF: input.ref, CCR_ENV: input.envName } });
-  const evidence = { command: hook.run, exitCode: r.exitCode, durationMs: r.durationMs, output: tail(r.output) };
+  const evidence = { command: asWritten(hook.run), exitCode: r.exitCode, durationMs: r.durationMs, output: tail(r.output) };
   return fromChecks([r.exitCode === 0 ? check('review', 'pass', `review hook exited 0: ${tail(r.output, 1)}`, evidence) : check('review', 'fail', `review hook ${r.timedOut ? 'timed out' : `exited ${r.exitCode}`}: ${tail(r.output, 1)}`, evidence)]);
 };
 

@@ -1,5 +1,5 @@
 import { errorMessage } from '../errors.js';
-import { notStartedResult, run, type Command, type CommandResult } from '../command/index.js';
+import { knownSecrets, notStartedResult, run, type Command, type CommandResult } from '../command/index.js';
 
 // A configured gate command (CI, review or DAST hook) runs in a shell with a timeout; the tail
 // of its output is the evidence. A shell that cannot start is a result too (the gate says
@@ -7,7 +7,8 @@ import { notStartedResult, run, type Command, type CommandResult } from '../comm
 
 export function gateCommand(script: string, o: { cwd: string; timeoutMs: number; env?: Record<string, string> }): Command {
   // NODE_TEST_CONTEXT would make a node:test run report to us instead of printing its summary
-  return { argv: ['sh', '-c', script], cwd: o.cwd, timeoutMs: o.timeoutMs, env: { ...o.env, NODE_TEST_CONTEXT: undefined } };
+  // redact: a script may hold expanded ${VAR} values, and it may print them
+  return { argv: ['sh', '-c', script], cwd: o.cwd, timeoutMs: o.timeoutMs, env: { ...o.env, NODE_TEST_CONTEXT: undefined }, redact: knownSecrets() };
 }
 
 export async function runGateCommand(script: string, o: { cwd: string; timeoutMs: number; env?: Record<string, string> }): Promise<CommandResult> {

@@ -6,6 +6,7 @@ import { loadArtifact } from '../artifacts/store.js';
 import { judgeAudit, parseAuditOutput, runNpmAudit } from './npm-audit.js';
 import { withReleaseWorktree } from './release-worktree.js';
 import { loadRiskAcceptances } from './risk-acceptance.js';
+import { asWritten } from '../command/index.js';
 import { runGateCommand, tail } from './run-command.js';
 import { check, fromChecks, type CheckOutcome, type Gate, type GateInput } from './types.js';
 
@@ -63,7 +64,7 @@ export const securityGate: Gate = async (input) => {
   checks.push(await sbomCheck(input, ref.version));
   if (g.dast) {
     const r = await runGateCommand(g.dast.hook.run, { cwd: input.repo, timeoutMs: g.dast.hook.timeout, env: { CCR_REF: input.ref, CCR_COMMIT: ref.commit, CCR_ENV: input.envName } });
-    const evidence = { command: g.dast.hook.run, exitCode: r.exitCode, durationMs: r.durationMs, output: tail(r.output) };
+    const evidence = { command: asWritten(g.dast.hook.run), exitCode: r.exitCode, durationMs: r.durationMs, output: tail(r.output) };
     checks.push(r.exitCode === 0 ? check('dast', 'pass', `hook exited 0 in ${r.durationMs} ms`, evidence)
       : r.exitCode === null && !r.timedOut ? check('dast', 'cannot-check', `hook could not run: ${tail(r.output, 1)}`, evidence)
         : check('dast', 'fail', r.timedOut ? `hook timed out after ${g.dast.hook.timeout} ms` : `hook exited ${r.exitCode}: ${tail(r.output, 1)}`, evidence));

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { GatesConfig } from '../config/gates-schema.js';
 import type { CcPaths } from '../paths.js';
+import { redactDeep, redactKnown } from '../command/index.js';
 
 // What every gate returns: pass, fail or cannot-check, each with its evidence. A gate made of
 // several checks (the security gate: audit, SAST, SBOM) keeps each check's own result, and its
@@ -51,8 +52,9 @@ export interface GateInput {
 
 export type Gate = (input: GateInput) => Promise<Omit<GateOutcome, 'gate' | 'durationMs'>>;
 
+/** A check's outcome; its detail and evidence never hold a known secret (command/known-secrets.ts). */
 export const check = (name: string, result: GateResult, detail: string, evidence?: Record<string, unknown>): CheckOutcome => ({
-  name, result, detail, ...(evidence ? { evidence } : {}),
+  name, result, detail: redactKnown(detail), ...(evidence ? { evidence: redactDeep(evidence) } : {}),
 });
 
 export function worst(results: GateResult[]): GateResult {

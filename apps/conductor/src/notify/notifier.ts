@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { EnvironmentConfig } from '../config/index.js';
+import { redactDeep } from '../command/index.js';
 import { EmailChannel } from './email-channel.js';
 import { renderNotification } from './templates.js';
 import { NOTIFY_EVENTS, type Delivery, type Notifier, type NotifyChannel, type NotifyData, type NotifyEvent } from './types.js';
@@ -39,7 +40,7 @@ export function notifierFrom(channels: NotifyChannel[], db: Db | null, opts: Not
   return {
     channels: channels.map((c) => c.label),
     async notify(event: NotifyEvent, data: NotifyData) {
-      const message = renderNotification(event, data);
+      const message = redactDeep(renderNotification(event, data));
       const targets = channels.filter((c) => c.accepts(event));
       const deliveries = await Promise.all(
         targets.map(async (c): Promise<Delivery> => {

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { collectReport } from './collect.js';
+import { redactKnown } from '../command/index.js';
 import { renderReport, type ReportFormat } from './render.js';
 
 /** Writes <ccHome>/reports/<release>.<md|html> (atomically) and returns the paths. */
@@ -14,7 +15,8 @@ export async function writeReports(db: Pick<pg.Pool, 'query'>, ccHome: string, r
   return formats.map((f) => {
     const file = join(dir, `${releaseId}.${f}`);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, renderReport(record, f), { mode: 0o600 });
+    // a secret that reached the record by another way still never reaches the file
+    writeFileSync(tmp, redactKnown(renderReport(record, f)), { mode: 0o600 });
     renameSync(tmp, file);
     return file;
   });

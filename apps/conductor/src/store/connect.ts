@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Migrator } from '@cc/pg-migrate';
 import pg from 'pg';
+import { redactDeep } from '../command/index.js';
 import { CONDUCTOR_ROOT } from '../conductor-root.js';
 import { CcrError } from '../errors.js';
 
@@ -34,9 +35,25 @@ async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+const WRITES = /^\s*(INSERT|UPDATE)\b/i;
+
+/**
+ * Every value the store writes passes the known-secrets redaction (command/known-secrets.ts):
+ * evidence, audit details, step data and delivery errors are written by many modules, and a
+ * secret that slipped into any of them must still never reach the disk. Reads are untouched.
+ */
+function redactWrites(pool: pg.Pool): pg.Pool {
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as { query: unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
+    if (typeof text === 'string' && WRITES.test(text) && Array.isArray(values)) return query(text, redactDeep(values), ...rest);
+    return query(text, values, ...rest);
+  };
+  return pool;
+}
+
 /** Opens (creating and migrating if needed) the conductor's store. */
 export async function openStorePool(url: string): Promise<pg.Pool> {
-  const pool = new pg.Pool({ connectionString: url, max: 5, application_name: 'ccr', connectionTimeoutMillis: 5000 });
+  const pool = redactWrites(new pg.Pool({ connectionString: url, max: 5, application_name: 'ccr', connectionTimeoutMillis: 5000 }));
   pool.on('error', () => undefined);
   const migrator = new Migrator({ databaseUrl: url, dir: STORE_MIGRATIONS_DIR });
   // Every ccr command opens the store, `ccr rollback` included, so the usual case (the store
