@@ -15,7 +15,7 @@ export const CONDUCTOR_LAYERS = [
   // the run itself (context, executor, plugin interfaces) and the local runtime
   ['engine', 'runtime'],
   // the ground everything stands on
-  ['config', 'plan', 'store', 'artifacts', 'images', 'notify', 'smoke', 'metrics', 'supervisor', 'command', 'errors', 'suggest', 'paths', 'conductor-root'],
+  ['config', 'secrets', 'plan', 'store', 'artifacts', 'images', 'notify', 'smoke', 'metrics', 'supervisor', 'command', 'errors', 'suggest', 'paths', 'conductor-root'],
 ];
 
 /** The only folder that may start processes (one way to run a process, DESIGN §5). */

@@ -24,6 +24,8 @@ export const EXIT_STATUS = {
   store_failed: 1,
   backup_failed: 1,
   pitr_failed: 1,
+  /** A secret could not be read from its provider (secrets: in rollout.yaml). */
+  secret_failed: 1,
   step_failed: 1,
   not_implemented: 1,
   /** Anything not coded (a bug): --json reports it as `internal`. */

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { CCR_BIN, run } from './artifacts-fixture.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { parseRollout } from '../src/config/index.js';
-import { argoDuration, generateArgoResources } from '../src/targets/kubernetes/generate.js';
+import { argoDuration, generateArgoResources, renderArgoYaml } from '../src/targets/kubernetes/generate.js';
 import { runPlan } from '../src/command/index.js';
 import { fakeExecutor } from './support/fake-executor.js';
 import { KubernetesTarget } from '../src/targets/kubernetes/kubernetes-target.js';
@@ -157,6 +157,50 @@ describe('kubernetes target: status', () => {
     assert.equal(s({ phase: 'Degraded', abort: true, currentStepIndex: 0, message: 'aborted by user' }).phase, 'aborted');
     assert.equal(s({ phase: 'Progressing', currentStepIndex: 0, canary: { weights: { canary: { weight: 5 } } } }).reason, 'progressing at step 0/2 (canary 5%)');
     assert.equal(s({}).phase, 'unknown');
+  });
+});
+
+describe('the app\'s Secret on Kubernetes: an existing one, or an ExternalSecret', () => {
+  const withSecrets = (source: string) => CONFIG
+    .replace('target: { type: kubernetes, namespace: cc, overlay: deploy/k8s/overlays/production }', `target: { type: kubernetes, namespace: cc, overlay: deploy/k8s/overlays/production, ${source} }
+    secrets: [jwt, db-url]
+    gates:
+      settings: { JWT_SECRET: "secret:jwt", DATABASE_URL: "secret:db-url", SENTRY_DSN: "https://k@sentry.example.com/1" }`)
+    .replace('analysis:\n  default:', `secrets:
+  jwt: { provider: command, argv: [vault, kv, get, -field=jwt, secret/cc/prod], remoteRef: { key: secret/cc/prod, property: jwt } }
+  db-url: { provider: env, variable: PROD_DATABASE_URL, remoteRef: { key: cc-prod-database-url } }
+analysis:
+  default:`);
+
+  test('external-secret: one ExternalSecret fills cc-api-secrets, a key per "secret:" setting, by its remoteRef', () => {
+    const config = parseRollout(withSecrets('secrets: { source: external-secret, store: { name: vault-backend } }'), 'test.yaml', {});
+    const { externalSecret } = generateArgoResources(config, 'prod', { namespace: 'cc' });
+    assert.deepEqual(externalSecret, {
+      apiVersion: 'external-secrets.io/v1beta1',
+      kind: 'ExternalSecret',
+      metadata: { name: 'cc-api-secrets', labels: { 'app.kubernetes.io/part-of': 'cc-webapp', 'app.kubernetes.io/managed-by': 'ccr' } },
+      spec: {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'vault-backend', kind: 'ClusterSecretStore' },
+        target: { name: 'cc-api-secrets', creationPolicy: 'Owner' },
+        data: [
+          { secretKey: 'DATABASE_URL', remoteRef: { key: 'cc-prod-database-url' } },
+          { secretKey: 'JWT_SECRET', remoteRef: { key: 'secret/cc/prod', property: 'jwt' } },
+        ],
+      },
+    });
+    const docs = renderArgoYaml(config, 'prod', { namespace: 'cc' }).split(/^---$/m).slice(1).map((d) => parse(d) as { kind: string });
+    assert.deepEqual(docs.map((d) => d.kind), ['Rollout', 'AnalysisTemplate', 'AnalysisTemplate', 'ExternalSecret']);
+  });
+
+  test('existing (the default): nothing is generated; a secret without remoteRef is refused for an ExternalSecret, by path', () => {
+    const existing = parseRollout(withSecrets('secrets: { source: existing }'), 'test.yaml', {});
+    assert.equal(generateArgoResources(existing, 'prod', { namespace: 'cc' }).externalSecret, null);
+    assert.equal(generateArgoResources(parseRollout(CONFIG, 'test.yaml', {}), 'prod', { namespace: 'cc' }).externalSecret, null);
+    assert.throws(() => parseRollout(withSecrets('secrets: { source: external-secret, store: { name: vault-backend } }').replace(', remoteRef: { key: cc-prod-database-url }', ''), 'test.yaml', {}),
+      /secrets\.db-url\.remoteRef: is needed: environments\.prod fills its Secret through an ExternalSecret, which finds DATABASE_URL by it \[secrets-declared\]/);
+    assert.throws(() => parseRollout(withSecrets('secrets: { source: external-secret, store: { name: vault-backend }, refreshInterval: soon }'), 'test.yaml', {}),
+      /environments\.prod\.target\.secrets\.refreshInterval: must be like 1h/);
   });
 });
 

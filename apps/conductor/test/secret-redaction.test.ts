@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +13,7 @@ import { writeReports } from '../src/report/write.js';
 import { audit, createRelease, openStorePool, saveStep } from '../src/store/index.js';
 import { CCR_BIN, run } from './artifacts-fixture.js';
 import { tinyRepo } from './fixtures/gates/tiny-repo.js';
+import { filesWith, storeRowsWith } from './support/leak-search.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { runServices } from './support/run-services.js';
 import { ccPaths } from '../src/paths.js';
@@ -53,25 +54,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Rows of every table of the store that mention `value` anywhere, as "table: row". */
-async function storeRowsWith(value: string): Promise<string[]> {
-  const tables = await store.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
-  const hits: string[] = [];
-  for (const { tablename } of tables.rows as Array<{ tablename: string }>) {
-    const r = await store.query(`SELECT t::text AS row FROM "${tablename}" t WHERE t::text LIKE $1`, [`%${value}%`]);
-    hits.push(...r.rows.map((x: { row: string }) => `${tablename}: ${x.row}`));
-  }
-  return hits;
-}
 
-function filesWith(root: string, value: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(root, { recursive: true }) as string[]) {
-    const p = join(root, name);
-    if (statSync(p).isFile() && readFileSync(p).includes(value)) out.push(p);
-  }
-  return out;
-}
 
 describe('secrets expanded into rollout.yaml never reach the release record', () => {
   test('ccr preflight: the CI gate passes; its output, evidence and stored row hold *** and the command as written', async () => {
@@ -88,7 +71,7 @@ describe('secrets expanded into rollout.yaml never reach the release record', ()
         assert.match(String(ci.checks[0]!.evidence['output']), /deploy token \*\*\*/);
       }
     }
-    assert.deepEqual(await storeRowsWith(PLANTED), []);
+    assert.deepEqual(await storeRowsWith(store, PLANTED), []);
     const stored = await store.query("SELECT evidence FROM gate_results WHERE gate = 'ci'");
     assert.equal(stored.rows.length, 2);
     assert.match(JSON.stringify(stored.rows[0].evidence), /deploy token \*\*\*/);
@@ -110,7 +93,7 @@ describe('secrets expanded into rollout.yaml never reach the release record', ()
     assert.equal(sent.length, 1);
     assert.ok(!sent[0]!.includes(PLANTED), 'the notification sent holds the secret');
     assert.equal((await gateResultsOf(store, release.id)).length, 1);
-    assert.deepEqual(await storeRowsWith(PLANTED), []);
+    assert.deepEqual(await storeRowsWith(store, PLANTED), []);
     const notified = await store.query('SELECT error FROM notifications WHERE release_id = $1', [release.id]);
     assert.match(notified.rows[0].error, /401 for token \*\*\*/);
     const files = await writeReports(store, home, release.id);

@@ -1,5 +1,6 @@
 import { relative, isAbsolute } from 'node:path';
 import type { RolloutConfig } from './schema.js';
+import { secretRefOf } from './secrets-schema.js';
 
 // The second validation pass: meaning. Each check has a name so an error says which rule
 // it broke, not only where.
@@ -113,6 +114,25 @@ const pitrPathsApart: Check = (cfg) => {
   return issues;
 };
 
+/** An environment picks only declared secrets, and a "secret:<name>" setting names one it picked. */
+const secretsDeclared: Check = (cfg) => {
+  const issues: MeaningIssue[] = [];
+  for (const [name, env] of Object.entries(cfg.environments)) {
+    env.secrets.forEach((s, i) => {
+      if (!cfg.secrets[s]) issues.push({ check: 'secrets-declared', path: `environments.${name}.secrets[${i}]`, message: `"${s}" is not declared under secrets (declared: ${Object.keys(cfg.secrets).join(', ') || 'none'})` });
+    });
+    for (const [key, value] of Object.entries(env.gates.settings)) {
+      const ref = secretRefOf(value);
+      if (ref && !env.secrets.includes(ref)) issues.push({ check: 'secrets-declared', path: `environments.${name}.gates.settings.${key}`, message: `uses secret:${ref}, which environments.${name}.secrets does not list` });
+      else if (!ref && value.startsWith('secret:')) issues.push({ check: 'secrets-declared', path: `environments.${name}.gates.settings.${key}`, message: 'a secret reference is "secret:<name>" with a lower-case name' });
+      else if (ref && env.target.type === 'kubernetes' && env.target.secrets.source === 'external-secret' && cfg.secrets[ref] && !cfg.secrets[ref].remoteRef) {
+        issues.push({ check: 'secrets-declared', path: `secrets.${ref}.remoteRef`, message: `is needed: environments.${name} fills its Secret through an ExternalSecret, which finds ${key} by it` });
+      }
+    }
+  }
+  return issues;
+};
+
 export const MEANING_CHECKS: Record<string, Check> = {
   'default-environment-exists': defaultEnvironmentExists,
   'unique-step-ids': uniqueStepIds,
@@ -121,6 +141,7 @@ export const MEANING_CHECKS: Record<string, Check> = {
   'canary-is-coherent': canaryIsCoherent,
   'production-is-strict': productionIsStrict,
   'pitr-paths-apart': pitrPathsApart,
+  'secrets-declared': secretsDeclared,
 };
 
 export function checkMeaning(cfg: RolloutConfig): MeaningIssue[] {

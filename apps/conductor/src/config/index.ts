@@ -4,3 +4,4 @@ export { parseDuration, formatDuration } from './duration.js';
 export * from './schema.js';
 export { pitrSchema, type PitrConfig } from './pitr-schema.js';
 export { hostAddress, hostPort, isHostnameOrIp } from './host-address.js';
+export { secretSchema, secretsSchema, secretRefOf, SECRET_REF, type SecretConfig } from './secrets-schema.js';

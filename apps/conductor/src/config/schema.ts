@@ -3,6 +3,7 @@ import { duration } from './duration.js';
 import { GATES_DEFAULTS, gatesSchema } from './gates-schema.js';
 import { hostAddress } from './host-address.js';
 import { pitrSchema } from './pitr-schema.js';
+import { secretName, secretsSchema } from './secrets-schema.js';
 
 // rollout.yaml: the environments and the plan. Every object is strict, so a misspelt key is
 // an error with its path (e.g. `environments.local.canary.steps[2].wieght`), never ignored.
@@ -156,6 +157,19 @@ const kubernetesTarget = z.strictObject({
   namespace: z.string().min(1),
   context: z.string().min(1).optional(),
   overlay: z.string().min(1),
+  /**
+   * The pods read their secrets from the Secret cc-api-secrets. `existing`: it is made outside
+   * ccr; `external-secret`: ccr generates an ExternalSecret (External Secrets Operator) that
+   * fills it from `store`, one key per "secret:<name>" setting.
+   */
+  secrets: z.discriminatedUnion('source', [
+    z.strictObject({ source: z.literal('existing') }),
+    z.strictObject({
+      source: z.literal('external-secret'),
+      store: z.strictObject({ name: z.string().min(1), kind: z.enum(['SecretStore', 'ClusterSecretStore']).default('ClusterSecretStore') }),
+      refreshInterval: z.string().regex(/^\d+[smh]$/, 'must be like 1h, 30m or 45s').default('1h'),
+    }),
+  ]).default({ source: 'existing' }),
 });
 export const targetSchema = z.discriminatedUnion('type', [localTarget, haproxyTarget, kubernetesTarget]);
 
@@ -242,6 +256,8 @@ const environmentSchema = z.strictObject({
   migrations: migrationsSchema.default(MIGRATIONS_DEFAULTS),
   /** Point-in-time recovery with pgBackRest (config/pitr-schema.ts); absent = pg_dump backups only. */
   pitr: pitrSchema.optional(),
+  /** The secrets (top-level `secrets:`) this environment needs; the configuration gate resolves each. */
+  secrets: z.array(secretName).default([]),
 });
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 
@@ -250,6 +266,8 @@ export const rolloutSchema = z.strictObject({
   defaultEnvironment: id,
   environments: z.record(id, environmentSchema),
   analysis: z.record(id, analysisSchema).default({}),
+  /** Where secrets are read from (config/secrets-schema.ts); environments pick theirs by name. */
+  secrets: secretsSchema,
   plan: z.array(phaseSchema).min(1),
 });
 export type RolloutConfig = z.output<typeof rolloutSchema>;

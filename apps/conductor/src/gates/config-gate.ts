@@ -1,4 +1,6 @@
 import { API_REQUIRED_IN_PRODUCTION, databasePasswordWeakness, jwtSecretWeakness } from '@cc/contracts';
+import { secretRefOf } from '../config/index.js';
+import { resolveEnvironmentSecrets } from '../secrets/index.js';
 import { check, fromChecks, type CheckOutcome, type Gate } from './types.js';
 
 // Configuration and secrets (seed I.2): the environment's settings as the API will receive
@@ -21,19 +23,35 @@ const SHAPES: Record<string, { test: (v: string) => boolean; want: string }> = {
   SENTRY_DSN: { test: (v) => urlOf(v, ['http:', 'https:']), want: 'an http(s) URL' },
 };
 
-/** The API's environment variables for this environment, as the deploy would pass them. */
-export function apiSettings(input: Parameters<Gate>[0]): Record<string, string> {
+/**
+ * The API's environment variables for this environment, as the deploy would pass them. A
+ * "secret:<name>" setting takes the resolved secret's value; one that did not resolve is left
+ * out (its own check already failed).
+ */
+export function apiSettings(input: Parameters<Gate>[0], secrets: ReadonlyMap<string, string> = new Map()): Record<string, string> {
   const s: Record<string, string> = { APP_ENV: input.env.appEnv };
   if (input.env.databaseUrl) s['DATABASE_URL'] = input.env.databaseUrl;
   if (input.env.redisUrl) s['REDIS_URL'] = input.env.redisUrl;
   if (input.env.kafkaBroker) s['KAFKA_BROKER'] = input.env.kafkaBroker;
-  for (const [k, v] of Object.entries(input.gates.settings)) if (v !== '') s[k] = v;
+  for (const [k, v] of Object.entries(input.gates.settings)) {
+    const ref = secretRefOf(v);
+    const value = ref ? secrets.get(ref) : v;
+    if (value) s[k] = value;
+  }
   return s;
 }
 
 export const configGate: Gate = async (input) => {
-  const s = apiSettings(input);
   const checks: CheckOutcome[] = [];
+  // Every secret the environment lists is read now, from its provider, so a deploy never
+  // starts with one that cannot be read. Evidence names the provider and source, never the value.
+  const values = new Map<string, string>();
+  for (const o of await resolveEnvironmentSecrets({ secrets: input.secrets ?? {} }, input.env.secrets)) {
+    const evidence = { secret: o.name, provider: o.provider, source: o.source };
+    if (o.ok) values.set(o.name, o.value);
+    checks.push(o.ok ? check(`secret:${o.name}`, 'pass', `read from ${o.source}`, evidence) : check(`secret:${o.name}`, 'fail', o.error, evidence));
+  }
+  const s = apiSettings(input, values);
   // The gate checks what production will demand, whatever appEnv says: staging rehearses it.
   for (const name of API_REQUIRED_IN_PRODUCTION) {
     if (!s[name]) checks.push(check(name, 'fail', `is missing (required in production mode)`));

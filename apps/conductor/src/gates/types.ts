@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EnvironmentConfig } from '../config/schema.js';
+import type { EnvironmentConfig, RolloutConfig } from '../config/schema.js';
 import type { GatesConfig } from '../config/gates-schema.js';
 import type { CcPaths } from '../paths.js';
 import { redactDeep, redactKnown } from '../command/index.js';
@@ -48,6 +48,8 @@ export interface GateInput {
   now(): Date;
   /** `--outside-window "<reason>"`: deploy outside every window, with this reason recorded. */
   outsideWindow?: string;
+  /** rollout.yaml's declared secrets (the configuration gate resolves the environment's). */
+  secrets?: RolloutConfig['secrets'];
 }
 
 export type Gate = (input: GateInput) => Promise<Omit<GateOutcome, 'gate' | 'durationMs'>>;

@@ -18,7 +18,7 @@ for (const type of STEP_TYPES) {
       const outsideWindow = ctx.release.options['outsideWindow'];
       const outcome = await runGate(gate, {
         envName: ctx.envName, env: ctx.env, gates: ctx.env.gates, ref: ctx.release.ref, repo: paths.projectRoot, artifactsDir: paths.artifacts, paths,
-        store: ctx.store, now: () => new Date(), ...(typeof outsideWindow === 'string' && outsideWindow ? { outsideWindow } : {}),
+        store: ctx.store, now: () => new Date(), secrets: ctx.config.secrets, ...(typeof outsideWindow === 'string' && outsideWindow ? { outsideWindow } : {}),
       });
       const v = judge(outcome, ctx.env);
       await recordGate(ctx.store, v, { releaseId: ctx.release.id, env: ctx.envName, ref: ctx.release.ref, actor: ctx.actor });

@@ -67,7 +67,7 @@ Example:
           if (opts.outsideWindow !== undefined && opts.outsideWindow.trim().length < 5) throw new CcrError('usage', '--outside-window needs a reason (at least 5 characters)');
           progress(opts, `preflight of ${ref} for ${o.envName}: ${gates.join(', ')}`);
           const report = await runPreflight({
-            envName: o.envName, env: o.env, gates: o.env.gates, ref, repo: o.paths.projectRoot, artifactsDir: o.paths.artifacts, paths: o.paths, store: o.store,
+            envName: o.envName, env: o.env, gates: o.env.gates, ref, repo: o.paths.projectRoot, artifactsDir: o.paths.artifacts, paths: o.paths, store: o.store, secrets: o.config.secrets,
             now: () => new Date(), ...(opts.outsideWindow ? { outsideWindow: opts.outsideWindow } : {}),
           }, gates, { actor: currentActor(), manual: planned.manual, onGate: (v) => progress(opts, `  ${MARK[v.result]} ${v.gate}`) });
           emit(opts, report, () => human(report));
