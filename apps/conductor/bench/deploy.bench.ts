@@ -4,13 +4,18 @@
 //      switch); the time from spawning `ccr rollback` until the router sends all traffic to v1
 //      is measured by polling the router's state every 20 ms;
 //   2. a bad canary (slot spins fail 20%) at 5% weight: the time from its first weighted
-//      traffic until all traffic is back on stable.
+//      traffic until all traffic is back on stable;
+//   3. kill -9 of the router under a canary of v2 at 25% (issue 16): the time until the
+//      restarted router answers, and the requests of the load that failed (the release must
+//      still be promoted). `--router-kill-only` runs just this one.
 // Every request of the load is counted; a failed one is a 5xx from a good version or a
 // connection error. The last line is one JSON object.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileSync } from 'node:fs';
 import { AccEnv } from '../test/support/acceptance-env.js';
 import { startAppLoad } from '../test/support/app-load.js';
+import { routerCrashRollout, runRouterCrash } from '../test/support/router-crash.js';
 
 const ROUNDS = 5;
 
@@ -55,12 +60,24 @@ const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length -
 async function main(): Promise<void> {
   const say = (s: string) => process.stderr.write(`${s}\n`);
   say('preparing: scratch clone, artifacts v1 v2 v2-bad, ccr up');
-  const e = await AccEnv.create({ versions: ['v1', 'v2', 'v2-bad'], rollout: () => rollout('http://127.0.0.1:9/none') });
+  const only = process.argv.includes('--router-kill-only');
+  const e = await AccEnv.create({ versions: only ? ['v1', 'v2'] : ['v1', 'v2', 'v2-bad'], rollout: () => rollout('http://127.0.0.1:9/none') });
   const must = (r: { code: number | null; stderr: string; stdout: string }, what: string, code = 0) => {
     if (r.code !== code) throw new Error(`${what} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
   };
   try {
     must(await e.ccr(['up', '--detach', '--release', 'v1', '--port', '0', '--json']), 'ccr up');
+    const routerKill = async () => {
+      writeFileSync(join(e.dir, 'rollout.yaml'), routerCrashRollout('6s'));
+      const r = await runRouterCrash(e);
+      must(r.deploy, 'canary deploy through the router kill');
+      say(`router kill -9 at 25% canary: back in ${r.restartMs} ms with api ${JSON.stringify(r.weightsAfter.api)}; load ${r.stats.total} requests, ${r.stats.failed} failed${r.stats.failures.length ? `: ${r.stats.failures.slice(0, 4).join('; ')}` : ''}`);
+      return { router_kill_failed_requests: r.stats.failed, router_restart_ms: r.restartMs, router_kill_requests: r.stats.total };
+    };
+    if (only) {
+      process.stdout.write(`${JSON.stringify(await routerKill())}\n`);
+      return;
+    }
     const load = await startAppLoad(e.publicUrl(), { artifactDir: join(e.home, 'artifacts', 'v1'), databaseUrl: e.appDbUrl, clients: 4, expectedErrors: (v) => v === 'v2-bad' });
     const allOn = async (v: string) => {
       const s = await e.routerState();
@@ -101,7 +118,8 @@ async function main(): Promise<void> {
     say(`rollback (spawn of ccr rollback -> all traffic on v1): p95 ${p95(rollbackMs)} ms [${rollbackMs.join(', ')}]  goal <= 1000 ms`);
     say(`rollback switch inside the command: p95 ${p95(switchMs)} ms [${switchMs.join(', ')}]`);
     say(`bad canary at 5%: first weighted request -> all traffic on stable ${badMs ?? 'n/a'} ms  goal <= 15000 ms`);
-    process.stdout.write(`${JSON.stringify({ requests: stats.total, failed: stats.failed, rollback_ms_p95: p95(rollbackMs), rollback_switch_ms_p95: p95(switchMs), bad_canary_to_stable_ms: badMs })}\n`);
+    const kill = await routerKill();
+    process.stdout.write(`${JSON.stringify({ requests: stats.total, failed: stats.failed, rollback_ms_p95: p95(rollbackMs), rollback_switch_ms_p95: p95(switchMs), bad_canary_to_stable_ms: badMs, ...kill })}\n`);
   } finally {
     await e.close();
   }
