@@ -10,6 +10,7 @@ import { done } from '../src/engine/step-result.js';
 import { createRelease, getSteps, listAudit, openStorePool, updateRelease } from '../src/store/index.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { runServices } from './support/run-services.js';
+import { storeRowsWith } from './support/leak-search.js';
 
 // The executor on its own: hooks, manual sign-offs, failure before and after traffic moved,
 // abort and resume. Traffic is represented by a step that records trafficMoved, as the real
@@ -90,6 +91,15 @@ describe('plan executor', () => {
     assert.deepEqual(events, ['gate:failed']);
     assert.equal(rec.calls.length, 1);
     assert.match(rec.calls[0]!, /^cleanup/);
+  });
+
+  test('a hook that prints an expanded ${VAR} value: the reason and the record show *** (issue 17 #11)', async () => {
+    const planted = 'hook-planted-Rt5x9Lq2';
+    process.env['ENGINE_HOOK_TOKEN'] = planted;
+    const { ctx } = await start(rollout(`      - { id: leak, kind: hook, title: leak, run: 'echo "token \${ENGINE_HOOK_TOKEN}"; exit 4' }`));
+    const out = await runRelease(ctx, recorder());
+    assert.match(out.reason, /leak: hook exited 4: token \*\*\*/);
+    assert.deepEqual(await storeRowsWith(pool, planted), []);
   });
 
   test('a failure after traffic moved rolls back automatically: exit 3', async () => {

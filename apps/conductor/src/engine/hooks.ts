@@ -1,4 +1,4 @@
-import { lastLines, run, succeeded } from '../command/index.js';
+import { knownSecrets, lastLines, run, succeeded } from '../command/index.js';
 import type { PlanStep } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import type { RolloutContext } from './context.js';
@@ -20,7 +20,8 @@ function hookEnv(ctx: RolloutContext): Record<string, string> {
 async function runShell(ctx: RolloutContext, step: HookStep): Promise<StepResult> {
   let r;
   try {
-    r = await run({ argv: ['sh', '-c', step.run!], env: hookEnv(ctx), timeoutMs: step.timeout }, { signal: ctx.signal });
+    // redact: the script may hold expanded ${VAR} values, and print them
+    r = await run({ argv: ['sh', '-c', step.run!], env: hookEnv(ctx), timeoutMs: step.timeout, redact: knownSecrets() }, { signal: ctx.signal });
   } catch (err) {
     return fail(`hook could not start: ${errorMessage(err)}`);
   }
