@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       [USERS, BALANCE],
     );
     const signer = new AccessTokens(JWT_SECRET, 900);
-    const tokens = await Promise.all(users.rows.map((u) => signer.sign({ sub: u.id, nickname: u.nickname, role: 'player', synthetic: false })));
+    const tokens = await Promise.all(users.rows.map((u) => signer.sign({ sub: u.id, nickname: u.nickname, role: 'player', synthetic: false, sid: randomUUID() })));
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { AccessTokens } from './auth/access-token.js';
+import type { RevocationList } from './auth/revocations.js';
 import type { Config } from './config/index.js';
 import type { Metrics } from './ops/metrics.js';
 
@@ -24,6 +25,8 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   tokens: AccessTokens;
+  /** Sessions and tokens ended before their access tokens expire (logout, password change). */
+  revocations: RevocationList;
   relayStatus: () => RelayStatus;
   /** Highest migration version shipped with this build; readiness compares the database to it. */
   expectedSchemaVersion: number;

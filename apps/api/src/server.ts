@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AccessTokens } from './auth/access-token.js';
+import { RevocationList } from './auth/revocations.js';
 import type { Config } from './config/index.js';
 import type { AppContext } from './context.js';
 import { loadMigrationFiles, Migrator } from '@cc/pg-migrate';
@@ -84,10 +85,13 @@ export async function createApiServer(config: Config, opts: CreateServerOptions 
   metrics.info.set({ version: config.APP_VERSION, commit: config.APP_COMMIT }, 1);
   const reporter: ErrorReporter = initErrorReporter(config);
   let relay: OutboxRelay | null = null;
+  const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger) : null;
   const ctx: AppContext = {
     config,
-    db: createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX),
-    redis: config.REDIS_URL ? createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, logger) : null,
+    db,
+    redis,
+    revocations: new RevocationList(db, redis, logger),
     logger,
     metrics,
     tokens: new AccessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS),

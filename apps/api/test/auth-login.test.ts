@@ -15,7 +15,7 @@ describe('POST /api/auth/login', () => {
   after(() => t.close());
 
   const login = (payload: unknown, remoteAddress = '127.0.0.1') =>
-    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: payload as object, remoteAddress });
+    t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'x-refresh-token-delivery': 'body' }, payload: payload as object, remoteAddress });
 
   test('returns the user and a fresh token pair, emits a login action and counts a success', async () => {
     const u = await t.signup({ nickname: 'LoginUser', password: 'a-long-password-1' });

@@ -53,7 +53,7 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
 
   test('reuse in one family leaves the user’s other sessions alone', async () => {
     const u = await t.signup({ password: 'other-session-pw' });
-    const other = (await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { nickname: u.user.nickname, password: 'other-session-pw' } })).json();
+    const other = (await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'x-refresh-token-delivery': 'body' }, payload: { nickname: u.user.nickname, password: 'other-session-pw' } })).json();
     await refresh(u.refreshToken);
     assert.equal((await refresh(u.refreshToken)).statusCode, 401);
     assert.equal((await refresh(other.refreshToken)).statusCode, 200);
@@ -111,7 +111,6 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
     ['logout', logout],
   ] as const) {
     for (const [label, value] of [
-      ['missing', undefined],
       ['a number', 42],
       ['empty', ''],
       ['huge', 'x'.repeat(10_000)],
@@ -124,4 +123,9 @@ describe('POST /api/auth/refresh and /api/auth/logout', () => {
       });
     }
   }
+
+  test('no token in the body and no cookie: refresh is 401, logout is a 204 that ends nothing', async () => {
+    assert.equal((await refresh(undefined)).statusCode, 401);
+    assert.equal((await logout(undefined)).statusCode, 204);
+  });
 });

@@ -14,7 +14,7 @@ describe('POST /api/auth/signup', () => {
   });
   after(() => t.close());
 
-  const signup = (payload: unknown) => t.app.inject({ method: 'POST', url: '/api/auth/signup', payload: payload as object });
+  const signup = (payload: unknown) => t.app.inject({ method: 'POST', url: '/api/auth/signup', headers: { 'x-refresh-token-delivery': 'body' }, payload: payload as object });
 
   test('creates the user, pays the bonus through the ledger, emits a signup action and counts it', async () => {
     const before = await counter(t, 'signups');
@@ -28,7 +28,11 @@ describe('POST /api/auth/signup', () => {
     assert.match(body.refreshToken, /^[A-Za-z0-9_-]{43,}$/);
 
     const claims = await t.server.ctx.tokens.verify(body.accessToken);
-    assert.deepEqual(claims, { sub: body.user.id, nickname: 'Alice_01', role: 'player', synthetic: false });
+    const { jti, sid, ...rest } = claims;
+    assert.deepEqual(rest, { sub: body.user.id, nickname: 'Alice_01', role: 'player', synthetic: false });
+    assert.ok(jti.length >= 16, 'the token has its own id');
+    const family = await t.server.ctx.db.query('SELECT family_id FROM refresh_tokens WHERE user_id = $1', [body.user.id]);
+    assert.equal(sid, family.rows[0].family_id, 'the token names its session');
 
     const db = t.server.ctx.db;
     const user = (await db.query('SELECT balance, synthetic, role, password_hash FROM users WHERE id = $1', [body.user.id])).rows[0];

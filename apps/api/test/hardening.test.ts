@@ -3,7 +3,9 @@ import { connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
+import { INVITE_CODE_RE } from '../src/admin/invite-codes.js';
 import { loadConfig } from '../src/config/index.js';
+import { slotOdds } from '../src/games/slots.js';
 import { ConfigError } from '../src/errors.js';
 import { createLogger } from '../src/ops/logger.js';
 import { bearer, createTestApp, TEST_JWT_SECRET, type TestApp } from './support/test-app.js';
@@ -195,4 +197,19 @@ describe('client addresses behind proxies', () => {
       }
     });
   }
+});
+
+describe('smaller things', () => {
+  test('the paytable speaks English: three cherries, not three cherrys', () => {
+    const lines = slotOdds().paytable.map((l) => l.description);
+    assert.ok(lines.includes('three cherries'), lines.join());
+    assert.ok(!lines.some((d) => /ys$/.test(d)), lines.join());
+  });
+
+  test('the rewritten regexes accept and refuse what the old ones did', () => {
+    assert.match('CC-7KQM-X2HD-9TRE', INVITE_CODE_RE);
+    for (const bad of ['CC-7KQM-X2HD', 'CC-7KQM-X2HD-9TRE-AAAA', 'CC-7KQ0-X2HD-9TRE', 'cc-7KQM-X2HD-9TRE']) assert.doesNotMatch(bad, INVITE_CODE_RE);
+    assert.equal(loadConfig({ KAFKA_BROKER: 'kafka-1.internal:9092,kafka_2:9093' }).KAFKA_BROKER, 'kafka-1.internal:9092,kafka_2:9093');
+    for (const bad of ['kafka', 'kafka:', ',kafka:1', 'kafka:1,', 'a b:1']) assert.throws(() => loadConfig({ KAFKA_BROKER: bad }), /KAFKA_BROKER: must be host:port/);
+  });
 });

@@ -21,14 +21,14 @@ describe('log redaction', () => {
     const password = 'sup3r-secret-pa55word';
     secrets.push(password);
     const inviteCode = await t.createInvite();
-    const signup = await inject({ method: 'POST', url: '/api/auth/signup', payload: { inviteCode, nickname: 'logged_user', password } });
+    const signup = await inject({ method: 'POST', url: '/api/auth/signup', headers: { 'x-refresh-token-delivery': 'body' }, payload: { inviteCode, nickname: 'logged_user', password } });
     assert.equal(signup.statusCode, 201);
     secrets.push(signup.json().accessToken, signup.json().refreshToken);
 
     const wrong = 'wrong-pa55word-guess';
     secrets.push(wrong);
     assert.equal((await inject({ method: 'POST', url: '/api/auth/login', payload: { nickname: 'logged_user', password: wrong } })).statusCode, 401);
-    const login = await inject({ method: 'POST', url: '/api/auth/login', payload: { nickname: 'logged_user', password } });
+    const login = await inject({ method: 'POST', url: '/api/auth/login', headers: { 'x-refresh-token-delivery': 'body' }, payload: { nickname: 'logged_user', password } });
     assert.equal(login.statusCode, 200);
     secrets.push(login.json().accessToken, login.json().refreshToken);
 

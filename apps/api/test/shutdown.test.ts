@@ -25,7 +25,7 @@ describe('graceful shutdown on SIGTERM', () => {
     admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
     const r = await admin.query<{ id: string }>("INSERT INTO users (nickname, password_hash) VALUES ('shutdown_u', 'x') RETURNING id");
-    token = await new AccessTokens(TEST_JWT_SECRET, 900).sign({ sub: r.rows[0]!.id, nickname: 'shutdown_u', role: 'player', synthetic: false });
+    token = await new AccessTokens(TEST_JWT_SECRET, 900).sign({ sub: r.rows[0]!.id, nickname: 'shutdown_u', role: 'player', synthetic: false, sid: '00000000-0000-4000-8000-000000000001' });
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

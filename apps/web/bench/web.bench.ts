@@ -80,12 +80,12 @@ try {
       body: JSON.stringify({ nickname: player.user.nickname, password: player.password }),
     });
     if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    const { refreshToken } = (await login.json()) as { refreshToken: string };
+    const cookie = /cc_refresh=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
+    if (!cookie) throw new Error('login set no cc_refresh cookie');
     const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
-    // The tab already holds a session, as after a reload: the lobby loads logged in.
-    await context.addInitScript((token) => {
-      if (!sessionStorage.getItem('cc.refreshToken')) sessionStorage.setItem('cc.refreshToken', token);
-    }, refreshToken);
+    // The browser already holds a session, as after a reload: the lobby loads logged in.
+    await context.addCookies([{ name: 'cc_refresh', value: cookie, url: `${stack.url}/api/auth`, httpOnly: true, sameSite: 'Strict' }]);
+    await context.addInitScript(() => localStorage.setItem('cc.session', '1'));
     const page = await context.newPage();
     cold.push(await measure(page));
     warm.push(await measure(page));

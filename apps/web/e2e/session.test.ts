@@ -37,12 +37,18 @@ describe('sessions (chromium)', () => {
     ]);
     // Bob's session is ended elsewhere (say, "log out" on another device holding the same
     // refresh token): the API revokes the whole token family.
-    const bobRefresh = await bob.page.evaluate(() => sessionStorage.getItem('cc.refreshToken'));
-    assert.ok(bobRefresh, 'the refresh token is kept in sessionStorage');
+    // The refresh token is an httpOnly cookie: script on the page cannot read it.
+    const cookie = (await bob.context.cookies()).find((c) => c.name === 'cc_refresh');
+    assert.ok(cookie, 'the refresh token is kept in a cookie');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.path, '/api/auth');
+    assert.equal(await bob.page.evaluate(() => document.cookie.includes('cc_refresh')), false);
+    assert.equal(await bob.page.evaluate((v) => JSON.stringify({ ...sessionStorage, ...localStorage }).includes(v), cookie.value), false, 'no copy in web storage');
     const res = await fetch(`${stack.url}/api/auth/logout`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ refreshToken: bobRefresh }),
+      body: JSON.stringify({ refreshToken: cookie.value }),
     });
     assert.equal(res.status, 204);
     // Both access tokens were signed before this point; JWT times have one-second resolution.
@@ -90,8 +96,25 @@ describe('sessions (chromium)', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Wallet', exact: true }).click();
       await page.getByTestId('login-notice').getByText('Your session has ended. Please log in again.').waitFor();
       assert.equal(new URL(page.url()).pathname, '/login');
-      assert.equal(await page.evaluate(() => sessionStorage.getItem('cc.refreshToken')), null);
+      assert.equal((await bob.context.cookies()).some((c) => c.name === 'cc_refresh'), false, 'the cookie was cleared');
       assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0, 'no player navigation once signed out');
+    });
+  });
+
+  test('two tabs share one login, and logging out in one ends the other at once', async () => {
+    const tab1 = await openPage(browser);
+    await withArtifacts('session-two-tabs', tab1, async () => {
+      await signUp(tab1.page, stack.url, { inviteCode: await stack.api.createInvite(), nickname: nickname('carol') });
+      await waitForLobby(tab1.page);
+      const page2 = await tab1.context.newPage();
+      await page2.goto(`${stack.url}/wallet`);
+      await page2.getByRole('heading', { level: 1, name: 'Wallet history' }).waitFor();
+      await tab1.page.getByRole('button', { name: 'Log out' }).click();
+      await tab1.page.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
+      // Tab 2 still holds an access token that has not expired; the server refuses it now.
+      await page2.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Lobby', exact: true }).click();
+      await page2.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
+      assert.equal(new URL(page2.url()).pathname, '/login');
     });
   });
 });

@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiClient } from './api/client.js';
 import { SessionEndedError } from './api/errors.js';
-import { sessionRefreshTokenStore } from './api/refresh-token-store.js';
+import { localSessionHint } from './api/session-hint.js';
 import type { AuthResponse, Me } from './api/types.js';
 
 export type SessionStatus = 'booting' | 'anonymous' | 'authenticated';
@@ -27,7 +27,7 @@ interface SessionValue {
 const SessionContext = createContext<SessionValue | null>(null);
 
 export function SessionProvider({ children, api: given }: { children: ReactNode; api?: ApiClient }) {
-  const [api] = useState(() => given ?? new ApiClient(sessionRefreshTokenStore()));
+  const [api] = useState(() => given ?? new ApiClient(localSessionHint()));
   const [status, setStatus] = useState<SessionStatus>(() => (api.hasStoredSession() ? 'booting' : 'anonymous'));
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<LoginNotice>(null);
@@ -57,7 +57,7 @@ export function SessionProvider({ children, api: given }: { children: ReactNode;
     return reloading.current;
   }, [api]);
 
-  // A reload keeps the refresh token (sessionStorage), so the tab picks up where it was.
+  // The refresh cookie outlives the page, so a reload (or a new tab) picks up the session.
   const [bootStatus] = useState(status);
   useEffect(() => {
     if (bootStatus !== 'booting') return;

@@ -7,7 +7,8 @@ const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 const GROUPS = 3;
 const GROUP_LEN = 4;
 
-export const INVITE_CODE_RE = /^CC(-[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{4}){3}$/;
+// Three groups written out, not a repeated group: no nested quantifier for the SAST rule to flag.
+export const INVITE_CODE_RE = /^CC-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/;
 
 /** A code like CC-7KQM-X2HD-9TRE from crypto randomness. */
 export function generateInviteCode(): string {

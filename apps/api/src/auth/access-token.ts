@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { AppError } from '../errors.js';
 
@@ -6,7 +7,13 @@ export interface AccessClaims {
   nickname: string;
   role: 'player' | 'admin';
   synthetic: boolean;
+  /** The session (refresh-token family) the token was issued for: logout revokes it by this. */
+  sid: string;
+  /** This token's own id, for revoking one token. */
+  jti: string;
 }
+
+export type TokenSubject = Omit<AccessClaims, 'jti'>;
 
 const ISSUER = 'cc-api';
 const AUDIENCE = 'cc-web';
@@ -25,10 +32,11 @@ export class AccessTokens {
     this.key = new TextEncoder().encode(secret);
   }
 
-  async sign(claims: AccessClaims): Promise<string> {
-    return new SignJWT({ nickname: claims.nickname, role: claims.role, syn: claims.synthetic })
+  async sign(claims: TokenSubject): Promise<string> {
+    return new SignJWT({ nickname: claims.nickname, role: claims.role, syn: claims.synthetic, sid: claims.sid })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(claims.sub)
+      .setJti(randomBytes(12).toString('base64url'))
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
       .setIssuedAt()
@@ -43,12 +51,14 @@ export class AccessTokens {
     try {
       this.verifyKey ??= crypto.subtle.importKey('raw', Uint8Array.from(this.key), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
       // exp and sub are required: a token without exp, even signed with our key, would never expire.
-      const { payload } = await jwtVerify(token, await this.verifyKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      const { payload } = await jwtVerify(token, await this.verifyKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp', 'sub', 'jti', 'sid'] });
       const claims: AccessClaims = Object.freeze({
         sub: String(payload.sub),
         nickname: String(payload['nickname']),
         role: payload['role'] === 'admin' ? 'admin' : 'player',
         synthetic: payload['syn'] === true,
+        sid: String(payload['sid']),
+        jti: String(payload.jti),
       });
       if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(token, { claims, expMs: payload.exp! * 1000 });

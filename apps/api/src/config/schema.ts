@@ -21,6 +21,8 @@ const url = (protocols: string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+const BROKER_RE = /^[A-Za-z0-9._-]+:\d{1,5}$/;
+
 const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** One trusted proxy: a named range, an IP address, or a CIDR block. */
@@ -72,9 +74,10 @@ export const configSchema = z.object({
   DATABASE_POOL_MAX: int(1, 500).default(12),
   REDIS_URL: url(['redis:', 'rediss:']).optional(),
   REDIS_KEY_PREFIX: z.string().max(64).default('cc:'),
+  // Each broker is checked on its own (split on commas) rather than by one repeated group.
   KAFKA_BROKER: z
     .string()
-    .regex(/^[A-Za-z0-9.\-_]+:\d+(,[A-Za-z0-9.\-_]+:\d+)*$/, 'must be host:port, comma separated for several brokers')
+    .refine((v) => v.split(',').every((b) => BROKER_RE.test(b)), 'must be host:port, comma separated for several brokers')
     .optional(),
   KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/).default('topic_user_actions'),
   KAFKA_CLIENT_ID: z.string().min(1).default('cc-api'),
@@ -102,6 +105,9 @@ export const configSchema = z.object({
   OUTBOX_RELAY_INTERVAL_MS: int(10, 60_000).default(250),
   OUTBOX_BATCH_SIZE: int(1, 10_000).default(500),
   SIGNUP_BONUS: int(0, 1_000_000).default(1000),
+  // Only `npm run bench:api` sets it, to measure the cost of the revocation check (and the
+  // fair-play derivation) side by side: it turns both off. Refused in production.
+  BENCH_BASELINE: bool.default(false),
 });
 
 export type Config = z.output<typeof configSchema> & { JWT_SECRET: string };
@@ -161,7 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
   }
   const cfg = parsed.data;
 
+  if (cfg.METRICS_PORT !== 0 && cfg.METRICS_PORT === cfg.PORT) issues.push('METRICS_PORT: must differ from PORT (metrics are served on their own listener)');
   if (cfg.APP_ENV === 'production') {
+    if (cfg.BENCH_BASELINE) issues.push('BENCH_BASELINE: turns off logout revocation; only the benchmark may set it, never production');
     for (const name of opts.requiredInProduction ?? REQUIRED_IN_PRODUCTION) {
       if (!cfg[name]) issues.push(`${name}: is required when APP_ENV=production`);
     }

@@ -74,6 +74,11 @@ export interface SlotOdds {
   variance: number;
 }
 
+const PLURALS: Readonly<Record<SlotSymbol, string>> = { cherry: 'cherries', lemon: 'lemons', bell: 'bells', star: 'stars', bar: 'bars', seven: 'sevens' };
+function plural(symbol: SlotSymbol): string {
+  return PLURALS[symbol];
+}
+
 /** Exact odds by enumerating all combinations of the three reels. */
 export function slotOdds(): SlotOdds {
   const total = totalWeight(SLOT_REEL);
@@ -97,7 +102,7 @@ export function slotOdds(): SlotOdds {
     }
   }
   const describe = (line: string) =>
-    line === 'two_cherry' ? 'any two cherries' : line === 'one_cherry' ? 'exactly one cherry (bet returned)' : `three ${line.slice('three_'.length)}s`;
+    line === 'two_cherry' ? 'any two cherries' : line === 'one_cherry' ? 'exactly one cherry (bet returned)' : `three ${plural(line.slice('three_'.length) as SlotSymbol)}`;
   return {
     reel: SLOT_REEL.map((e) => ({ symbol: e.value, weight: e.weight, probability: e.weight / total })),
     paytable: [...byLine.entries()]

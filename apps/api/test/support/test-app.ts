@@ -78,7 +78,7 @@ export async function createTestApp(opts: { env?: Record<string, string>; redis?
       const nickname = o.nickname ?? `p_${randomUUID().slice(0, 8)}`;
       const password = o.password ?? 'correct-horse-battery';
       const inviteCode = await t.createInvite({ smoke: o.smoke ?? false });
-      const res = await server.app.inject({ method: 'POST', url: '/api/auth/signup', payload: { inviteCode, nickname, password } });
+      const res = await server.app.inject({ method: 'POST', url: '/api/auth/signup', headers: { 'x-refresh-token-delivery': 'body' }, payload: { inviteCode, nickname, password } });
       if (res.statusCode !== 201) throw new Error(`signup failed: ${res.statusCode} ${res.body}`);
       return { ...res.json(), password };
     },
@@ -94,7 +94,7 @@ export async function createTestApp(opts: { env?: Record<string, string>; redis?
       if ((o.balance ?? 1000) > 0) {
         await withTransaction(server.ctx.db, (tx) => postLedgerEntry(tx, { userId: id, kind: 'adjustment', amount: o.balance ?? 1000 }));
       }
-      const accessToken = await server.ctx.tokens.sign({ sub: id, nickname, role, synthetic });
+      const accessToken = await server.ctx.tokens.sign({ sub: id, nickname, role, synthetic, sid: randomUUID() });
       return { id, nickname, accessToken };
     },
     async close() {

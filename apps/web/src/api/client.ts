@@ -1,5 +1,5 @@
 import { ApiError, SessionEndedError, errorFromResponse } from './errors.js';
-import type { RefreshTokenStore } from './refresh-token-store.js';
+import type { SessionHint } from './session-hint.js';
 import type { AuthResponse } from './types.js';
 
 export interface RequestOptions {
@@ -12,11 +12,16 @@ export interface RequestOptions {
 
 export type SessionEndReason = 'expired' | 'logged_out';
 
+/** Proves to the API that a cookie-authorised request comes from this app (CSRF defence). */
+const CSRF = { 'x-cc-csrf': '1' };
+
 /**
- * Talks to the API over HTTP. The access token lives only in this object's memory; the refresh
- * token in the given store. On a 401 it refreshes once and retries, and parallel requests
- * share one refresh: refresh tokens rotate, and a second refresh with the same token would be
- * taken as reuse and end the whole session.
+ * Talks to the API over HTTP. The access token lives only in this object's memory; the
+ * refresh token is an httpOnly cookie the browser sends to /api/auth only, so script never
+ * sees it. On a 401 it refreshes once and retries. Refresh tokens rotate, and presenting a
+ * rotated one again is taken as theft and ends the session, so refreshes never overlap:
+ * within a tab parallel requests share one refresh, and across tabs (which share the cookie)
+ * a Web Lock lets one tab at a time refresh.
  */
 export class ApiClient {
   private accessToken: string | null = null;
@@ -24,7 +29,7 @@ export class ApiClient {
   private readonly listeners = new Set<(reason: SessionEndReason) => void>();
 
   constructor(
-    private readonly store: RefreshTokenStore,
+    private readonly hint: SessionHint,
     private readonly baseUrl = '',
   ) {}
 
@@ -35,25 +40,25 @@ export class ApiClient {
   }
 
   hasStoredSession(): boolean {
-    return this.store.load() !== null;
+    return this.hint.present();
   }
 
-  /** Keeps the pair from signup, login or refresh. */
-  adopt(auth: Pick<AuthResponse, 'accessToken' | 'refreshToken'>): void {
+  /** Keeps the access token from signup, login or refresh (the cookie came with the answer). */
+  adopt(auth: Pick<AuthResponse, 'accessToken'>): void {
     this.accessToken = auth.accessToken;
-    this.store.save(auth.refreshToken);
+    this.hint.set();
   }
 
-  /** Turns a stored refresh token into a live session (page reload). */
+  /** Turns the session cookie into a live session (page reload, new tab). */
   async resume(): Promise<void> {
     await this.refresh(this.accessToken);
   }
 
+  /** Ends the session on the server (its access tokens stop working at once) and here. */
   async logout(): Promise<void> {
-    const refreshToken = this.store.load();
     this.forget();
     try {
-      if (refreshToken) await this.send('POST', '/api/auth/logout', { body: { refreshToken }, auth: false });
+      await this.send('POST', '/api/auth/logout', { auth: false, headers: CSRF });
     } finally {
       this.emit('logged_out');
     }
@@ -73,8 +78,8 @@ export class ApiClient {
     }
   }
 
-  private async send<T>(method: string, path: string, opts: RequestOptions): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private async send<T>(method: string, path: string, opts: RequestOptions & { headers?: Record<string, string> }): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if ((opts.auth ?? true) && this.accessToken) headers['authorization'] = `Bearer ${this.accessToken}`;
     if (opts.idempotencyKey) headers['idempotency-key'] = opts.idempotencyKey;
@@ -108,13 +113,8 @@ export class ApiClient {
   }
 
   private async doRefresh(): Promise<void> {
-    const refreshToken = this.store.load();
-    if (!refreshToken) {
-      this.forget();
-      throw new SessionEndedError();
-    }
     try {
-      const pair = await this.send<AuthResponse>('POST', '/api/auth/refresh', { body: { refreshToken }, auth: false });
+      const pair = await withRefreshLock(() => this.send<AuthResponse>('POST', '/api/auth/refresh', { auth: false, headers: CSRF }));
       this.adopt(pair);
     } catch (err) {
       // Only a refusal ends the session; a network blip, a rate limit or a 5xx keeps the token
@@ -130,10 +130,20 @@ export class ApiClient {
 
   private forget(): void {
     this.accessToken = null;
-    this.store.clear();
+    this.hint.clear();
   }
 
   private emit(reason: SessionEndReason): void {
     for (const l of this.listeners) l(reason);
   }
+}
+
+/**
+ * Runs a refresh while holding a lock every tab of this site shares (Web Locks API), so two
+ * tabs never present the same rotating cookie at once; the second tab refreshes after the
+ * first, with the cookie the first one received. Without Web Locks it just runs.
+ */
+function withRefreshLock<T>(fn: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  return locks ? (locks.request('cc-refresh', fn) as Promise<T>) : fn();
 }

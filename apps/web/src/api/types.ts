@@ -4,7 +4,6 @@
 export interface AuthResponse {
   user: { id: string; nickname: string };
   accessToken: string;
-  refreshToken: string;
 }
 
 export interface Me {

@@ -43,4 +43,10 @@ export const loginBody = z.object({
   password: z.string().min(1, 'must not be empty').max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`),
 });
 
-export const refreshBody = z.object({ refreshToken: refreshTokenSchema });
+// Optional: browsers present the token in the httpOnly cookie instead.
+export const refreshBody = z.object({ refreshToken: refreshTokenSchema.optional() });
+
+export const passwordChangeBody = z.object({
+  currentPassword: z.string().min(1, 'must not be empty').max(PASSWORD_MAX, `must be at most ${PASSWORD_MAX} characters`),
+  newPassword: newPasswordSchema,
+});

@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { AccessClaims } from '../../auth/access-token.js';
+import type { TokenSubject } from '../../auth/access-token.js';
 import { AppError } from '../../errors.js';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -11,8 +11,8 @@ export interface UserRow {
   synthetic: boolean;
 }
 
-export function claimsOf(user: UserRow): AccessClaims {
-  return { sub: user.id, nickname: user.nickname, role: user.role, synthetic: user.synthetic };
+export function claimsOf(user: UserRow, sid: string): TokenSubject {
+  return { sub: user.id, nickname: user.nickname, role: user.role, synthetic: user.synthetic, sid };
 }
 
 function isNicknameConflict(err: unknown): boolean {
