@@ -3,7 +3,10 @@
 // (a) GET /health/live, (b) POST /api/games/slots/spin across many users with distinct
 // Idempotency-Keys, (c) GET /api/me. The machine has 2 cores shared by the API, PostgreSQL and
 // the load generator, so ratios measured side by side matter more than absolute numbers.
-// The last line is one JSON object with every figure.
+// `spin_vs_before`: the same spin load against a second API process started with
+// BENCH_BASELINE=true (the switch only this benchmark sets: no revocation check on each
+// request), run in A-B-B-A order so neither side gets the emptier tables; the ratio is the
+// cost of the features. The last line is one JSON object with every figure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
   const db = await createTestDatabase({ prefix: 'cc_bench' });
   const redisPrefix = `cc_bench_${randomBytes(4).toString('hex')}:`;
   let child: ChildProcess | null = null;
+  let baseline: ChildProcess | null = null;
   try {
     // Users with big balances, inserted in bulk with their opening ledger rows so the books balance.
     const admin = new pg.Client({ connectionString: db.url });
@@ -145,9 +149,7 @@ async function main(): Promise<void> {
     const signer = new AccessTokens(JWT_SECRET, 900);
     const tokens = await Promise.all(users.rows.map((u) => signer.sign({ sub: u.id, nickname: u.nickname, role: 'player', synthetic: false, sid: randomUUID() })));
 
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [...API_NODE_ARGS, '--import', 'tsx', 'apps/api/src/bin/start-api.ts'], {
+    const startApi = (port: number, extra: Record<string, string>) => spawn(process.execPath, [...API_NODE_ARGS, '--import', 'tsx', 'apps/api/src/bin/start-api.ts'], {
       cwd: ROOT,
       stdio: ['ignore', 'inherit', 'inherit'],
       env: {
@@ -164,9 +166,16 @@ async function main(): Promise<void> {
         REDIS_KEY_PREFIX: redisPrefix,
         KAFKA_BROKER: '',
         MIGRATE_ON_START: 'false',
+        ...extra,
       },
     });
-    await waitLive(url, child);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    child = startApi(port, {});
+    const basePort = await freePort();
+    const baseUrl = `http://127.0.0.1:${basePort}`;
+    baseline = startApi(basePort, { BENCH_BASELINE: 'true' });
+    await Promise.all([waitLive(url, child), waitLive(baseUrl, baseline)]);
 
     let next = 0;
     const rotate = (req: AcRequest, body?: string): AcRequest => {
@@ -186,6 +195,7 @@ async function main(): Promise<void> {
         },
       ],
     };
+    const spinBeforeOpts: autocannon.Options = { ...spinOpts, url: baseUrl };
     const meOpts: autocannon.Options = { url, requests: [{ method: 'GET', path: '/api/me', setupRequest: (req) => rotate(req) }] };
     const liveOpts: autocannon.Options = { url: `${url}/health/live` };
 
@@ -193,7 +203,26 @@ async function main(): Promise<void> {
       `cc-api bench: ${CONNECTIONS} connections, ${DURATION} s per load, ${USERS} users, pool ${POOL_MAX}, ${WARMUP} s warm-up each, PostgreSQL over ${PG_SOCKET_DIR ? `unix socket ${PG_SOCKET_DIR}` : 'TCP'}`,
     );
     const none: Figures = { rps: 0, p50: 0, p99: 0, non2xx: 0, errors: 0, apiCpuUs: null, pgCpuUs: null };
-    const results: Record<'live' | 'spin' | 'me', Figures> = { live: none, spin: none, me: none };
+    const results: Record<'live' | 'spin' | 'me' | 'before', Figures> = { live: none, spin: none, me: none, before: none };
+    const measure = async (name: string, opts: autocannon.Options, pid: number, duration: number): Promise<Figures> => {
+      const backends = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
+      const api0 = cpuSeconds(pid);
+      const pg0 = sumCpu(backends);
+      const result = await run(name, opts, duration);
+      const api1 = cpuSeconds(pid);
+      const pg1 = sumCpu(backends);
+      return figures(result, api0 === null || api1 === null ? null : api1 - api0, pg0 === null || pg1 === null ? null : pg1 - pg0);
+    };
+    /** Two half-length runs merged: request-weighted rates, the worse tail. */
+    const merge = (a: Figures, b: Figures): Figures => ({
+      rps: (a.rps + b.rps) / 2,
+      p50: Math.max(a.p50, b.p50),
+      p99: Math.max(a.p99, b.p99),
+      non2xx: a.non2xx + b.non2xx,
+      errors: a.errors + b.errors,
+      apiCpuUs: a.apiCpuUs === null || b.apiCpuUs === null ? null : Math.round((a.apiCpuUs + b.apiCpuUs) / 2),
+      pgCpuUs: a.pgCpuUs === null || b.pgCpuUs === null ? null : Math.round((a.pgCpuUs + b.pgCpuUs) / 2),
+    });
     for (const [name, label, opts] of [
       ['live', '(a) GET /health/live', liveOpts],
       ['spin', '(b) POST slots/spin', spinOpts],
@@ -201,13 +230,21 @@ async function main(): Promise<void> {
     ] as const) {
       if (!ONLY.includes(name)) continue;
       if (WARMUP > 0) await run(`${name}-warmup`, opts, WARMUP);
-      const backends = (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()')).rows.map((r) => r.pid);
-      const api0 = cpuSeconds(child.pid!);
-      const pg0 = sumCpu(backends);
-      const result = await run(name, opts, DURATION);
-      const api1 = cpuSeconds(child.pid!);
-      const pg1 = sumCpu(backends);
-      results[name] = figures(result, api0 === null || api1 === null ? null : api1 - api0, pg0 === null || pg1 === null ? null : pg1 - pg0);
+      if (name === 'spin') {
+        // Side by side with the features off: A-B-B-A, half the duration each.
+        if (WARMUP > 0) await run('before-warmup', spinBeforeOpts, WARMUP);
+        const half = Math.max(1, Math.round(DURATION / 2));
+        const a1 = await measure('spin', spinOpts, child.pid!, half);
+        const b1 = await measure('before', spinBeforeOpts, baseline.pid!, half);
+        const b2 = await measure('before', spinBeforeOpts, baseline.pid!, half);
+        const a2 = await measure('spin', spinOpts, child.pid!, half);
+        results.spin = merge(a1, a2);
+        results.before = merge(b1, b2);
+        print(label, results.spin);
+        print('(b0) spin, features off', results.before);
+        continue;
+      }
+      results[name] = await measure(name, opts, child.pid!, DURATION);
       print(label, results[name]);
     }
 
@@ -251,16 +288,23 @@ async function main(): Promise<void> {
         me_vs_live: ratio(results.me.rps, results.live.rps),
         plays_recorded: books.plays,
         ledger_balanced: books.users_total === books.ledger_total,
+        spin_before_rps: Math.round(results.before.rps),
+        spin_before_p99_ms: results.before.p99,
+        spin_before_api_cpu_us: results.before.apiCpuUs,
+        spin_vs_before: results.before.rps ? ratio(results.spin.rps, results.before.rps) : null,
         goal_met: results.spin.rps >= 1500 && results.spin.p99 < 50,
       }),
     );
   } finally {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    await Promise.all(
+      [child, baseline].map(async (c) => {
+        if (!c || c.exitCode !== null) return;
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+        if (c.exitCode === null) c.kill('SIGKILL');
+      }),
+    );
     await db.drop();
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
