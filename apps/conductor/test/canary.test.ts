@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { listMeasurements } from '../src/analysis/record.js';
-import { listAudit, updateRelease } from '../src/store/index.js';
+import { listAudit, recordControlRequest, updateRelease } from '../src/store/index.js';
 import { stage } from './support/fake-fleet.js';
 import { startLoad } from './support/load.js';
 import { useScratchStore } from './support/scratch-db.js';
@@ -129,7 +129,7 @@ describe('canary', () => {
       const { outcome, events } = await runDeploy(scratch.store, s, {
         version: 'v2', stable: 'v1', strategy: 'canary', config,
         beforeRun: (r) => {
-          setTimeout(() => void scratch.store.query(`UPDATE releases SET data = data || '{"control":{"action":"promote","by":"tester"}}' WHERE id = $1`, [r.id]), 1500);
+          setTimeout(() => void recordControlRequest(scratch.store, { env: r.env, releaseId: r.id, action: 'promote', params: {} }, { identity: 'os:tester', channel: 'cli' }), 1500);
         },
       });
       assert.equal(outcome.exitCode, 0, outcome.reason);

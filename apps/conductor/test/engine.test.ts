@@ -7,7 +7,7 @@ import { createContext } from '../src/engine/create-context.js';
 import { runRelease, type Recovery } from '../src/engine/executor.js';
 import { registerStep } from '../src/engine/registry.js';
 import { done } from '../src/engine/step-result.js';
-import { createRelease, getSteps, listAudit, openStorePool, updateRelease } from '../src/store/index.js';
+import { createRelease, getSteps, listAudit, listControlRequests, openStorePool, recordControlRequest } from '../src/store/index.js';
 import { scratchDatabase } from './support/scratch-db.js';
 import { runServices } from './support/run-services.js';
 import { storeRowsWith } from './support/leak-search.js';
@@ -137,11 +137,13 @@ describe('plan executor', () => {
     const rec = recorder();
     const run = runRelease(ctx, rec);
     await new Promise((r) => setTimeout(r, 400));
-    await updateRelease(pool, ctx.release.id, { data: { ...ctx.release.data, control: { action: 'abort', by: 'dave@ops' } } });
+    await recordControlRequest(pool, { env: ctx.envName, releaseId: ctx.release.id, action: 'abort', params: {} }, { identity: 'os:dave@ops', channel: 'cli' });
     const out = await run;
     assert.equal(out.state, 'aborted');
     assert.equal(out.exitCode, 3);
-    assert.deepEqual(rec.calls, ['rollback: aborted by dave@ops']);
+    assert.deepEqual(rec.calls, ['rollback: aborted by os:dave@ops']);
+    const [req] = await listControlRequests(pool, { releaseId: ctx.release.id });
+    assert.deepEqual([req?.state, req?.identity], ['applied', 'os:dave@ops'], 'the request was claimed exactly once by the driver');
   });
 
   test('resume skips steps already done and continues with the current one', async () => {

@@ -143,14 +143,14 @@ describe('hypercare', () => {
       assert.ok(status.signals.some((x) => x.metric === 'error-rate'));
       const ended = JSON.parse((await cli('end', '--reason', 'UAT signed off, quiet night')).stdout) as { release: string; hypercare: string; by: string };
       assert.equal(ended.hypercare, 'ended');
-      assert.equal(ended.by, 'tester');
+      assert.equal(ended.by, 'os:tester');
       const { outcome, release } = await deploy;
       assert.equal(outcome.state, 'promoted', outcome.reason);
       const step = (await pool.query(`SELECT status, reason FROM release_steps WHERE release_id = $1 AND step_id = 'hypercare'`, [release.id])).rows[0];
       assert.equal(step.status, 'done');
-      assert.match(step.reason, /ended early by tester after \d+ check\(s\): UAT signed off/);
+      assert.match(step.reason, /ended early by os:tester after \d+ check\(s\): UAT signed off/);
       const actions = (await listAudit(pool, { releaseId: release.id })).map((a) => `${a.actor}:${a.action}`);
-      assert.ok(actions.includes('tester:hypercare.end-requested'), actions.join());
+      assert.ok(actions.includes('tester:control.hypercare-end'), actions.join());
       assert.ok(actions.includes('test:hypercare.ended'), actions.join());
       // Nothing left in hypercare: the command refuses, naming why.
       const again = await cli('end', '--reason', 'twice').then(() => assert.fail('must refuse'), (e: { stdout: string }) => JSON.parse(e.stdout) as { error: { code: string } });

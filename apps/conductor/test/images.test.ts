@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { canonicalJson, hashTree, readManifest, type ArtifactManifest } from '../src/artifacts/manifest.js';
 import { verifyArtifact } from '../src/artifacts/verify.js';
 import { imageSettings } from '../src/cli/commands/images.js';
-import { artifactSource } from '../src/cli/open-env.js';
+import { artifactSource } from '../src/service/open-env.js';
 import { ccPaths } from '../src/paths.js';
 import { buildImages } from '../src/images/build-images.js';
 import { imagePlan, imageTag, type BuildahCommand } from '../src/images/buildah-plan.js';

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { EnvironmentConfig, RolloutConfig } from '../config/index.js';
 import type { CcPaths } from '../paths.js';
-import type { Release, ReleasePatch } from '../store/index.js';
+import type { Actor, Release, ReleasePatch } from '../store/index.js';
 
 /** Progress events the CLI renders live (and --json streams to stderr when asked). */
 export type ProgressEvent =
@@ -34,14 +34,19 @@ export interface RolloutContext<S extends RunServices = RunServices> {
   readonly env: EnvironmentConfig;
   readonly config: RolloutConfig;
   readonly store: pg.Pool;
+  /** The identity driving the run (audit rows' actor). */
   readonly actor: string;
+  /** The same with its channel: the CLI in-process, or the controller. */
+  readonly by: Actor;
   readonly signal: AbortSignal;
   readonly progress: ProgressSink;
   /** Paths, the app's database and plugins (target, notifier, artifacts...) wired by the caller. */
   readonly services: S;
   /** The release as last persisted. */
   release: Release;
-  /** Persists a patch (data is merged) and refreshes `release`. */
+  /** Persists a patch (data is merged in SQL, top-level keys) and refreshes `release`. */
   update(patch: ReleasePatch): Promise<Release>;
+  /** Merges a patch into one key of release.data (a strategy's typed state) in SQL; null clears a field. */
+  updateState(key: string, patch: Record<string, unknown>): Promise<Release>;
   audit(action: string, result: string, details?: Record<string, unknown>): Promise<void>;
 }

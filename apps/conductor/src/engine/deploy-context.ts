@@ -47,7 +47,8 @@ export interface SharedReleaseData {
   maintenanceOn?: boolean;
   /** Old version kept warm after a switch; stopped when due (strategies/scale-down.ts). */
   scaleDown?: { version: string; due: string; done?: boolean };
-  control?: { action: string; by: string; at?: string } | null;
+  /** Set by the claim of an `abort` control request: the executor rolls back (engine/apply-control.ts). */
+  abort?: { by: string; requestId: number };
 }
 
 export function data(ctx: DeployContext): SharedReleaseData {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolvePlan, type ResolvedStep } from '../plan/resolve.js';
-import { getRelease, getSteps, saveStep, type Release, type ReleaseState } from '../store/index.js';
+import { getSteps, rejectPendingOf, saveStep, type Release, type ReleaseState, type StepRecord } from '../store/index.js';
+import { applyPendingControls } from './apply-control.js';
 import { checkApproval } from './approvals.js';
 import type { RolloutContext, RunServices } from './context.js';
 import { runHook } from './hooks.js';
@@ -42,14 +43,16 @@ async function reconcileOnce<S extends RunServices>(ctx: RolloutContext<S>, rs: 
   }
 }
 
-/** Reads control requests (pause, promote, abort) written by other ccr processes. */
-async function checkControl<S extends RunServices>(ctx: RolloutContext<S>): Promise<void> {
-  const fresh = await getRelease(ctx.store, ctx.release.id);
-  if (!fresh) throw new Error(`release ${ctx.release.id} disappeared from the store`);
-  ctx.release = fresh;
-  const control = fresh.data['control'] as { action?: string; by?: string } | undefined;
-  if (control?.action === 'abort') throw new AbortRequested(control.by ?? 'someone');
+/** Applies pending control requests (control_requests, in order) and acts on a claimed abort. */
+async function checkControl<S extends RunServices>(ctx: RolloutContext<S>, records: Map<string, StepRecord>): Promise<void> {
+  const stepDone = (id: string) => ['done', 'skipped'].includes(records.get(id)?.status ?? '');
+  await applyPendingControls(ctx as RolloutContext, stepDone);
+  const abort = ctx.release.data['abort'] as { by?: string } | undefined;
+  if (abort) throw new AbortRequested(abort.by ?? 'someone');
 }
+
+/** How long a paused release sleeps between looks at its control requests. */
+const PAUSED_POLL_MS = 250;
 
 /**
  * Runs (or resumes) a release: every step of the environment's plan in order, persisting after
@@ -57,6 +60,14 @@ async function checkControl<S extends RunServices>(ctx: RolloutContext<S>): Prom
  * killed one stopped; the current step reconciles again, which is safe because it is idempotent.
  */
 export async function runRelease<S extends RunServices>(ctx: RolloutContext<S>, recovery: Recovery<S>): Promise<RunOutcome> {
+  const outcome = await runSteps(ctx, recovery);
+  // Followers (ccr deploy/watch against a controller) read the exit code from the store.
+  await ctx.update({ data: { outcome: { exitCode: outcome.exitCode, state: outcome.state } } });
+  if (outcome.state !== 'paused') await rejectPendingOf(ctx.store, ctx.release.id, `the release ended (${outcome.state}) before it was applied`);
+  return outcome;
+}
+
+async function runSteps<S extends RunServices>(ctx: RolloutContext<S>, recovery: Recovery<S>): Promise<RunOutcome> {
   const plan = resolvePlan(ctx.config, ctx.envName);
   const records = new Map((await getSteps(ctx.store, ctx.release.id)).map((r) => [r.stepId, r]));
   try {
@@ -68,10 +79,11 @@ export async function runRelease<S extends RunServices>(ctx: RolloutContext<S>, 
       await saveStep(ctx.store, { ...base, status: 'running', reason: 'started', attempt: true });
       let lastReason = '';
       for (;;) {
-        await checkControl(ctx);
+        await checkControl(ctx, records);
         if (ctx.release.state === 'paused') {
-          emitStep(ctx, rs, plan.length, 'paused', 'paused: ccr resume to continue');
-          await sleep(1000, undefined, { signal: ctx.signal });
+          if (lastReason !== 'paused') emitStep(ctx, rs, plan.length, 'paused', `${ctx.release.reason}: ccr resume to continue`);
+          lastReason = 'paused';
+          await sleep(PAUSED_POLL_MS, undefined, { signal: ctx.signal });
           continue;
         }
         const result = await reconcileOnce(ctx, rs);
@@ -85,7 +97,7 @@ export async function runRelease<S extends RunServices>(ctx: RolloutContext<S>, 
           continue;
         }
         const status = result.status === 'fail' ? 'failed' : result.status;
-        await saveStep(ctx.store, { ...base, status, reason: result.reason, ...('data' in result && result.data ? { data: result.data } : {}) });
+        records.set(rs.step.id, await saveStep(ctx.store, { ...base, status, reason: result.reason, ...('data' in result && result.data ? { data: result.data } : {}) }));
         emitStep(ctx, rs, plan.length, status, result.reason);
         await ctx.audit(`step.${status}`, result.reason, { step: rs.step.id, phase: rs.phase });
         if (result.status === 'fail') return await failRelease(ctx, recovery, `${rs.step.id}: ${result.reason}`);

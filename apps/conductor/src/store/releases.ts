@@ -128,13 +128,17 @@ const COLUMNS: Record<keyof ReleasePatch, string> = {
   rollForwardOnly: 'roll_forward_only', data: 'data', previousVersion: 'previous_version',
 };
 
+/**
+ * Updates columns; `data` is merged in SQL (`data || patch`, top-level keys), never written
+ * whole, so two writers of different keys cannot lose each other's work.
+ */
 export async function updateRelease(db: Queryable, id: string, patch: ReleasePatch): Promise<Release> {
   const sets: string[] = [];
   const values: unknown[] = [id];
   for (const [k, v] of Object.entries(patch) as Array<[keyof ReleasePatch, unknown]>) {
     if (v === undefined) continue;
     values.push(v);
-    sets.push(`${COLUMNS[k]} = $${values.length}`);
+    sets.push(k === 'data' ? `data = data || $${values.length}::jsonb` : `${COLUMNS[k]} = $${values.length}`);
   }
   const terminal = patch.state && !IN_FLIGHT.includes(patch.state);
   const res = await db.query(
@@ -189,4 +193,21 @@ export async function setActiveVersion(db: Queryable, env: string, version: stri
      ON CONFLICT (env) DO UPDATE SET active_version = $2, previous_version = $3, updated_at = now()`,
     [env, version, previous],
   );
+}
+
+/**
+ * Merges a patch into one object key of release.data (a strategy's typed state) in SQL:
+ * keys not in the patch keep their stored value; a key set to null is cleared.
+ */
+export async function mergeReleaseState(db: Queryable, id: string, key: string, patch: Record<string, unknown>): Promise<Release> {
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(key)) throw new Error(`release state key "${key}" must be alphanumeric`);
+  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null && v !== undefined));
+  const cleared = Object.entries(patch).filter(([, v]) => v === null).map(([k]) => k);
+  const res = await db.query(
+    `UPDATE releases SET data = jsonb_set(data, ARRAY[$2::text], (COALESCE(data->$2, '{}'::jsonb) || $3::jsonb) - $4::text[]), updated_at = now()
+      WHERE id = $1 RETURNING *`,
+    [id, key, JSON.stringify(set), cleared],
+  );
+  if (!res.rows[0]) throw new Error(`release ${id} disappeared from the store`);
+  return toRelease(res.rows[0]);
 }

@@ -2,6 +2,7 @@ import { formatDuration } from '../config/index.js';
 import { done, fail, type StepResult } from '../engine/step-result.js';
 import { pinnedSmoke } from './pinned-smoke.js';
 import { data, type DeployContext } from '../engine/deploy-context.js';
+import { BLUE_GREEN_KEY, readBlueGreen, type BlueGreenState } from './blue-green-state.js';
 import { ensureInstances, markActive, shiftTraffic } from './traffic.js';
 
 // Blue/green: the new version's instances start beside the old ones and must be ready; the
@@ -11,16 +12,16 @@ import { ensureInstances, markActive, shiftTraffic } from './traffic.js';
 // passed; the due time is recorded in the release so whichever ccr process runs next stops
 // them (strategies/scale-down.ts), even if this one has exited.
 
-type Stage = 'start' | 'smoke' | 'switch' | 'done';
+type Stage = BlueGreenState['stage'];
 
 export async function reconcileBlueGreen(ctx: DeployContext): Promise<StepResult> {
   const version = ctx.release.version!;
   const stable = data(ctx).stable ?? null;
   const cfg = ctx.env.blueGreen;
-  let stage = (ctx.release.data['blueGreen'] as { stage: Stage } | undefined)?.stage ?? 'start';
-  const next = async (s: Stage) => {
+  let stage: Stage = readBlueGreen(ctx.release)?.stage ?? 'start';
+  const next = async (s: Stage, extra: Partial<BlueGreenState> = {}) => {
     stage = s;
-    await ctx.update({ data: { blueGreen: { stage: s } } });
+    await ctx.updateState(BLUE_GREEN_KEY, { stage: s, ...extra });
   };
   if (stage === 'start') {
     const started = await ensureInstances(ctx, version, ctx.services.instances, ctx.env.rolling.readyTimeout);
@@ -43,7 +44,7 @@ export async function reconcileBlueGreen(ctx: DeployContext): Promise<StepResult
       await ctx.update({ data: { scaleDown: { version: stable, due } } });
       await ctx.audit('scale-down.scheduled', 'ok', { version: stable, due });
     }
-    await next('done');
+    await next('done', { switchedAt: new Date().toISOString() });
   }
   return done(`all api traffic on ${version}${stable ? `; ${stable} kept warm for ${formatDuration(cfg.scaleDownDelay)}` : ''}`, { weight: 100 });
 }

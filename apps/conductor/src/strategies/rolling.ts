@@ -1,5 +1,6 @@
 import { done, type StepResult } from '../engine/step-result.js';
 import { data, type DeployContext } from '../engine/deploy-context.js';
+import { ROLLING_KEY } from './rolling-state.js';
 import { liveInstances, markActive, shiftTraffic } from './traffic.js';
 
 // Rolling: one instance at a time, maxUnavailable 0. Each round starts one new instance and
@@ -27,6 +28,7 @@ export async function reconcileRolling(ctx: DeployContext): Promise<StepResult> 
     if (!victim) break;
     await target.detach({ instanceIds: [victim.id] });
     await target.stop(victim.id);
+    await ctx.updateState(ROLLING_KEY, { replaced: n - (old.length - 1), of: n });
     ctx.progress({ type: 'log', level: 'info', message: `rolling: replaced ${victim.id} (${old.length - 1} of ${stable} left)` });
   }
   await shiftTraffic(ctx, { api: { [version]: 100 } }, 'rolling complete');

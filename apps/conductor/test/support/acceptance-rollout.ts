@@ -1,6 +1,6 @@
 // The rollout.yaml of the end-to-end tests: the real steps of this issue with short pauses,
 // windows and delays, so a release takes seconds.
-export function acceptanceRollout(o: { webhook: string; canaryPause?: string; scaleDownDelay?: string }): string {
+export function acceptanceRollout(o: { webhook: string; canaryPause?: string; scaleDownDelay?: string; hypercare?: string }): string {
   return `
 version: 1
 defaultEnvironment: local
@@ -44,6 +44,6 @@ plan:
       - { id: maintenance-off, kind: automated, type: maintenance.off, title: Maintenance off }
   - phase: post-deployment
     steps:
-      - { id: release-record, kind: automated, type: report, title: Release record }
+${o.hypercare ? `      - { id: hypercare, kind: automated, type: hypercare, title: Hypercare watch, params: ${o.hypercare} }\n` : ''}      - { id: release-record, kind: automated, type: report, title: Release record }
 `;
 }

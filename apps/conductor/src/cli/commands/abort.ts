@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { IN_FLIGHT } from '../../store/index.js';
 import { loadStepImplementations } from '../../steps/index.js';
-import { attended, currentRelease, requestAndWait, writeControl } from '../control.js';
-import { progressSink } from '../deploy-progress.js';
-import { openEnv } from '../open-env.js';
-import { emit, fail, progress, type GlobalOptions } from '../output.js';
-import { acquireLock, runInCharge } from '../run-release.js';
+import { mustBeApplied, requestAndApply, waitForRelease } from '../control.js';
+import { openEnv } from '../../service/open-env.js';
+import { emit, fail, type GlobalOptions } from '../output.js';
 
 export function register(program: Command): void {
   program
@@ -14,8 +12,9 @@ export function register(program: Command): void {
     .option('--env <name>', 'environment')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `
-If the conductor running the release is alive, it is asked to abort and this waits for it.
-If it is gone (killed), this command takes the lock and brings the environment back itself.
+The abort is recorded as a control request. Whoever drives the release (the controller, or a
+ccr deploy running it in-process) applies it and rolls back; this waits until the release has
+ended. If nobody drives it, this command takes the lock and brings the environment back itself.
 
 Example:
   $ npx ccr status && npx ccr abort --env local`)
@@ -25,24 +24,10 @@ Example:
         await loadStepImplementations();
         const o = await openEnv(opts.env);
         try {
-          const release = await currentRelease(o.store, o.envName);
-          let final;
-          if (await attended(o.store, o.envName)) {
-            progress(opts, `asking the conductor of ${release.id} to abort`);
-            final = await requestAndWait(o.store, o.envName, release, 'abort', (r) => !IN_FLIGHT.includes(r.state), 180_000);
-          } else {
-            progress(opts, `${release.id} has nobody in charge: taking over to abort it`);
-            const lock = await acquireLock(o, release.id);
-            try {
-              await writeControl(o.store, release.id, 'abort');
-              const fresh = await currentRelease(o.store, o.envName);
-              const outcome = await runInCharge(o, lock, fresh, progressSink(opts), (m) => progress(opts, `warning: ${m}`));
-              final = { ...fresh, state: outcome.state, reason: outcome.reason };
-            } finally {
-              await lock.release().catch(() => undefined);
-            }
-          }
-          emit(opts, { release: { id: final.id, version: final.version, state: final.state, reason: final.reason } }, () => `release ${final.id} ${final.state}: ${final.reason}`);
+          const a = await requestAndApply(o, { action: 'abort' }, opts, 60_000);
+          mustBeApplied(a);
+          const final = await waitForRelease(o, a.request.releaseId!, (r) => !IN_FLIGHT.includes(r.state), 180_000);
+          emit(opts, { release: { id: final.id, version: final.version, state: final.state, reason: final.reason }, request: a.request }, () => `release ${final.id} ${final.state}: ${final.reason}`);
         } finally {
           await o.close();
         }

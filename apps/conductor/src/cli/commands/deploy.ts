@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { STRATEGIES } from '../../config/index.js';
 import { CcrError } from '../../errors.js';
-import { resolvePlan } from '../../plan/resolve.js';
 import { unknownValue } from '../../suggest.js';
 import { loadStepImplementations } from '../../steps/index.js';
 import { reapScaleDowns } from '../../strategies/scale-down.js';
-import { createRelease, currentActor, getEnvState, inFlightRelease, updateRelease, type Release } from '../../store/index.js';
+import { acquireLock, driveRelease } from '../../service/drive.js';
+import { openEnv, type OpenEnv } from '../../service/open-env.js';
+import { ReleaseService } from '../../service/release-service.js';
+import { cliActor, currentActor, inFlightRelease, type Release } from '../../store/index.js';
 import { progressSink } from '../deploy-progress.js';
-import { openEnv } from '../open-env.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
-import { acquireLock, runInCharge } from '../run-release.js';
+import { followToEnd } from '../follow.js';
 
 interface DeployOptions extends GlobalOptions {
   strategy?: string;
@@ -17,6 +18,27 @@ interface DeployOptions extends GlobalOptions {
   resume?: boolean;
   maintenance?: boolean;
   outsideWindow?: string;
+}
+
+/** No controller serves the environment: this process takes the lock and drives the release. */
+async function driveHere(o: OpenEnv, service: ReleaseService, ref: string | undefined, opts: DeployOptions): Promise<{ release: Release; exitCode: number; state: string; reason: string }> {
+  const actor = cliActor();
+  const lock = await acquireLock(o, null, currentActor());
+  try {
+    await reapScaleDowns(o.store, o.envName, o.target(), currentActor()).catch(() => undefined);
+    let release: Release;
+    if (opts.resume) {
+      release = await service.resumeRelease(null, actor);
+      progress(opts, `resuming release ${release.id} (${release.version ?? release.ref}) at ${release.step ?? release.phase}: ${release.state}`);
+    } else {
+      release = await service.startRelease({ ref: ref!, ...(opts.strategy ? { strategy: opts.strategy } : {}), options: { maintenance: opts.maintenance === true, yes: opts.yes === true, ...(opts.outsideWindow ? { outsideWindow: opts.outsideWindow } : {}) } }, actor);
+      progress(opts, `release ${release.id}: ${ref} to ${o.envName} with ${release.strategy}${release.previousVersion ? `, replacing ${release.previousVersion}` : ''} (no controller serves ${o.envName}: driving it here, lock held by ${currentActor()})`);
+    }
+    const outcome = await driveRelease(o, lock, release, actor, { progress: progressSink(opts), warn: (m) => progress(opts, `warning: ${m}`) });
+    return { release, ...outcome };
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
 }
 
 export function register(program: Command): void {
@@ -32,9 +54,14 @@ export function register(program: Command): void {
     .option('--outside-window <reason>', 'deploy outside the deployment windows; the reason is recorded by the window gate')
     .option('--json', 'one JSON document on stdout at the end (CCR_PROGRESS=1 streams progress events to stderr)')
     .addHelpText('after', `
+When a controller (ccr server, hosted by ccr up) serves the environment, the release is
+recorded and the controller drives it; this command follows its progress and exits with its
+code. Killing it changes nothing; Ctrl-C detaches (follow again with ccr watch <release>).
+With no controller, this command drives the release itself, holding the environment lock.
+
 Example:
   $ npx ccr deploy v1.5.0 --strategy canary
-  $ npx ccr deploy --resume            # after a crash; or: npx ccr status && npx ccr abort`)
+  $ npx ccr deploy --resume            # a release nobody drives; or: npx ccr status && npx ccr abort`)
     .action(async (ref: string | undefined, cmdOpts: DeployOptions, cmd: Command) => {
       const opts: DeployOptions = { ...cmd.optsWithGlobals<DeployOptions>(), ...cmdOpts };
       let code = 1;
@@ -44,38 +71,24 @@ Example:
         await loadStepImplementations();
         const o = await openEnv(opts.env);
         try {
-          if (o.env.appEnv === 'production' && !opts.yes) throw new CcrError('usage', `${o.envName} is a production environment: add --yes to deploy`);
-          const strategy = opts.strategy ?? o.env.strategy;
-          if (strategy === 'canary' && !o.env.canary) throw new CcrError('config_invalid', `environments.${o.envName}.canary: a canary needs steps; add them or pick another --strategy`);
-          const lock = await acquireLock(o, null);
-          try {
-            const target = o.target();
-            await reapScaleDowns(o.store, o.envName, target, currentActor()).catch(() => undefined);
-            let release: Release | null = await inFlightRelease(o.store, o.envName);
-            if (opts.resume) {
-              if (!release) throw new CcrError('not_found', `no release of ${o.envName} is in flight; nothing to resume`);
-              progress(opts, `resuming release ${release.id} (${release.version ?? release.ref}) at ${release.step ?? release.phase}: ${release.state}`);
-              await o.store.query('INSERT INTO audit_log (actor, env, release_id, action, result, details) VALUES ($1, $2, $3, $4, $5, $6)', [currentActor(), o.envName, release.id, 'release.resume', 'ok', { step: release.step, state: release.state }]);
-            } else {
-              if (release) throw new CcrError('conflict', `release ${release.id} (${release.version ?? release.ref}) is in flight (${release.state} at ${release.step ?? release.phase}); run \`ccr deploy --resume\` or \`ccr abort\` first`);
-              const view = await target.traffic();
-              const apiVersions = Object.keys(view.split.api);
-              if (apiVersions.length > 1) throw new CcrError('conflict', `api traffic is split between ${apiVersions.join(', ')} with no release in flight; put it on one version first (ccr rollback --to <version>)`);
-              const stable = apiVersions[0] ?? (await getEnvState(o.store, o.envName)).activeVersion;
-              const plan = resolvePlan(o.config, o.envName);
-              release = await createRelease(o.store, { env: o.envName, ref: ref!, strategy, startedBy: currentActor(), phase: plan[0]?.phase ?? 'pre-deployment', previousVersion: stable ?? null, options: { maintenance: opts.maintenance === true, yes: opts.yes === true, ...(opts.outsideWindow ? { outsideWindow: opts.outsideWindow } : {}) } });
-              release = await updateRelease(o.store, release.id, { data: { stable: stable ?? null } });
-              progress(opts, `release ${release.id}: ${ref} to ${o.envName} with ${strategy}${stable ? `, replacing ${stable}` : ''} (lock held by ${currentActor()})`);
-              await o.store.query('INSERT INTO audit_log (actor, env, release_id, action, result, details) VALUES ($1, $2, $3, $4, $5, $6)', [currentActor(), o.envName, release.id, 'release.started', 'ok', { ref, strategy, stable: stable ?? null }]);
-            }
-            const outcome = await runInCharge(o, lock, release, progressSink(opts), (m) => progress(opts, `warning: ${m}`));
-            const final = (await inFlightRelease(o.store, o.envName)) ?? (await o.store.query('SELECT id, version, state, reason, phase, step FROM releases WHERE id = $1', [release.id])).rows[0];
-            emit(opts, { release: { id: release.id, version: final?.version ?? null, state: outcome.state, reason: outcome.reason }, exitCode: outcome.exitCode }, () =>
-              `release ${release!.id} ${outcome.state.replace('_', ' ')} (exit ${outcome.exitCode}): ${outcome.reason}`);
-            code = outcome.exitCode;
-          } finally {
-            await lock.release().catch(() => undefined);
+          const service = new ReleaseService(o);
+          const { controller } = await service.attendance();
+          let result: { release: Release; exitCode: number; state: string; reason: string };
+          if (controller) {
+            const actor = cliActor();
+            const release = opts.resume
+              ? await service.resumeRelease(null, actor)
+              : await service.startRelease({ ref: ref!, ...(opts.strategy ? { strategy: opts.strategy } : {}), options: { maintenance: opts.maintenance === true, yes: opts.yes === true, ...(opts.outsideWindow ? { outsideWindow: opts.outsideWindow } : {}) } }, actor);
+            progress(opts, `release ${release.id}: ${release.ref} to ${o.envName} with ${release.strategy}${release.previousVersion ? `, replacing ${release.previousVersion}` : ''}; the controller ${controller.id} drives it, following (Ctrl-C detaches)`);
+            const end = await followToEnd(o, release.id, opts);
+            result = { release, ...end };
+          } else {
+            result = await driveHere(o, service, ref, opts);
           }
+          const final = (await inFlightRelease(o.store, o.envName)) ?? (await o.store.query('SELECT version FROM releases WHERE id = $1', [result.release.id])).rows[0];
+          emit(opts, { release: { id: result.release.id, version: final?.version ?? null, state: result.state, reason: result.reason }, exitCode: result.exitCode }, () =>
+            `release ${result.release.id} ${result.state.replace('_', ' ')} (exit ${result.exitCode}): ${result.reason}`);
+          code = result.exitCode;
         } finally {
           await o.close();
         }

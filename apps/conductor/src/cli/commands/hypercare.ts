@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
 import { CcrError } from '../../errors.js';
-import { endHypercare } from '../../hypercare/control.js';
 import type { HypercareState } from '../../hypercare/watch.js';
-import { currentActor } from '../../store/index.js';
-import { currentRelease } from '../control.js';
-import { openEnv } from '../open-env.js';
-import { emit, fail, progress, type GlobalOptions } from '../output.js';
+import { IN_FLIGHT, inFlightRelease, type Release } from '../../store/index.js';
+import { mustBeApplied, requestAndApply, waitForRelease } from '../control.js';
+import { openEnv } from '../../service/open-env.js';
+import { emit, fail, type GlobalOptions } from '../output.js';
 
 type Opts = GlobalOptions & { reason?: string };
+
+async function currentRelease(db: Parameters<typeof inFlightRelease>[0], env: string): Promise<Release> {
+  const r = await inFlightRelease(db, env);
+  if (!r) throw new CcrError('not_found', `no release of ${env} is in flight`);
+  return r;
+}
 
 export function register(program: Command): void {
   const hc = program.command('hypercare').description("the post-promotion watch (plan step type hypercare): see it, or end it early");
@@ -55,10 +60,15 @@ export function register(program: Command): void {
           const r = await currentRelease(o.store, o.envName);
           const steps = await o.store.query(`SELECT step_id FROM release_steps WHERE release_id = $1 AND type = 'hypercare' AND status IN ('running', 'waiting')`, [r.id]);
           if (steps.rowCount === 0) throw new CcrError('conflict', `${r.id} is not in hypercare (it is at ${r.step ?? r.phase})`);
-          progress(opts, `asking the conductor of ${r.id} to end hypercare`);
-          const result = await endHypercare(o.store, { releaseId: r.id, env: o.envName, actor: currentActor(), reason: opts.reason.trim() });
-          emit(opts, { release: r.id, hypercare: result, by: currentActor() }, () =>
-            result === 'ended' ? `hypercare of ${r.id} ended by ${currentActor()}` : `hypercare end of ${r.id} recorded; nobody is running the release now, it takes effect on ccr deploy --resume`);
+          const a = await requestAndApply(o, { releaseId: r.id, action: 'hypercare-end', params: { reason: opts.reason.trim() } }, opts, 30_000);
+          mustBeApplied(a);
+          // applied: the driver's hypercare step ends at its next reconcile (if it was applied
+          // here, nobody may be driving: wait less)
+          const left = (x: Release) => !IN_FLIGHT.includes(x.state) || x.step !== steps.rows[0]!.step_id;
+          const ended = left(await waitForRelease(o, r.id, left, a.appliedHere ? 5000 : 30_000));
+          const result = ended ? 'ended' : 'pending';
+          emit(opts, { release: r.id, hypercare: result, by: a.request.identity, request: a.request }, () =>
+            result === 'ended' ? `hypercare of ${r.id} ended by ${a.request.identity}` : `hypercare end of ${r.id} recorded; it takes effect when the release is driven again`);
         } finally {
           await o.close();
         }

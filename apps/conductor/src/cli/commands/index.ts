@@ -35,6 +35,8 @@ export const COMMANDS: Record<string, Registrar> = {
   k8s: () => import('./k8s.js'),
   images: () => import('./images.js'),
   pitr: () => import('./pitr.js'),
+  server: () => import('./server.js'),
+  watch: () => import('./watch.js'),
 };
 
 /** The command word of an argv (after node and the script): the first argument not an option. */

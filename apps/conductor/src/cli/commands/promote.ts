@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { CcrError } from '../../errors.js';
-import { IN_FLIGHT, listAudit } from '../../store/index.js';
-import { attended, currentRelease, requestAndWait } from '../control.js';
-import { openEnv } from '../open-env.js';
-import { emit, fail, progress, type GlobalOptions } from '../output.js';
+import { IN_FLIGHT } from '../../store/index.js';
+import { readCanary } from '../../strategies/canary-state.js';
+import { mustBeApplied, requestAndApply, waitForRelease } from '../control.js';
+import { openEnv } from '../../service/open-env.js';
+import { emit, fail, type GlobalOptions } from '../output.js';
 
 export function register(program: Command): void {
   program
@@ -11,22 +11,27 @@ export function register(program: Command): void {
     .description("skip the canary's remaining steps: the new version takes 100% of traffic at once")
     .option('--env <name>', 'environment')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nExample:\n  $ npx ccr promote --env local')
+    .addHelpText('after', `
+Recorded as a control request and applied by whoever drives the release; this waits until the
+canary is at 100% (or the release has ended). A release nobody drives is promoted when it is
+driven again (a controller takes it over, or ccr deploy --resume).
+
+Example:
+  $ npx ccr promote --env local`)
     .action(async (cmdOpts: GlobalOptions, cmd: Command) => {
       const opts: GlobalOptions = { ...cmd.optsWithGlobals<GlobalOptions>(), ...cmdOpts };
       try {
         const o = await openEnv(opts.env);
         try {
-          const release = await currentRelease(o.store, o.envName);
-          if (release.strategy !== 'canary') throw new CcrError('conflict', `release ${release.id} uses ${release.strategy}; only a canary has steps to skip`);
-          if (!(await attended(o.store, o.envName))) throw new CcrError('conflict', `nobody is running ${release.id}; resume it first: ccr deploy --resume`);
-          progress(opts, `asking the conductor of ${release.id} to promote`);
-          const since = Date.now();
-          const promoted = async () => (await listAudit(o.store, { releaseId: release.id, limit: 50 })).some((a) => a.action === 'canary.promote' && Date.parse(a.at) >= since - 2000);
-          const final = await requestAndWait(o.store, o.envName, release, 'promote', async (r) => !IN_FLIGHT.includes(r.state) || (await promoted()), 120_000);
-          const done = await promoted();
-          emit(opts, { release: { id: release.id, version: release.version, state: final.state }, promoted: done }, () =>
-            done ? `release ${release.id}: ${release.version} promoted to 100%, remaining canary steps skipped` : `release ${release.id} ended (${final.state}) before the promotion: ${final.reason}`);
+          const a = await requestAndApply(o, { action: 'promote' }, opts, 60_000);
+          mustBeApplied(a);
+          const id = a.request.releaseId!;
+          const final = a.appliedHere ? a.release! : await waitForRelease(o, id, (r) => !IN_FLIGHT.includes(r.state) || readCanary(r)?.weight === 100, 120_000);
+          const promoted = readCanary(final)?.weight === 100 || final.state === 'promoted';
+          emit(opts, { release: { id, version: final.version, state: final.state }, promoted, request: a.request }, () =>
+            promoted ? `release ${id}: ${final.version} promoted to 100%, remaining canary steps skipped`
+              : a.appliedHere ? `release ${id}: promotion recorded; nobody drives it now, it takes effect when it is driven again`
+                : `release ${id} ended (${final.state}) before the promotion: ${final.reason}`);
         } finally {
           await o.close();
         }

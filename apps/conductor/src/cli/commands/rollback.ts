@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { CcrError } from '../../errors.js';
-import { switchBack } from '../../rollback/switch-back.js';
-import { schemaRollbackFor } from '../../schema/rollback-hook.js';
-import { reapScaleDowns } from '../../strategies/scale-down.js';
-import { currentActor, getEnvState, inFlightRelease } from '../../store/index.js';
-import { openEnv } from '../open-env.js';
-import { emit, fail, progress, type GlobalOptions } from '../output.js';
-import { acquireLock } from '../run-release.js';
+import { describeRollback } from '../../service/env-rollback.js';
+import { openEnv } from '../../service/open-env.js';
+import { mustBeApplied, requestAndApply } from '../control.js';
+import { emit, fail, type GlobalOptions } from '../output.js';
 
 export function register(program: Command): void {
   program
@@ -17,7 +13,9 @@ export function register(program: Command): void {
     .option('--env <name>', 'environment')
     .option('--json', 'machine-readable output')
     .addHelpText('after', `
-For a release still in flight, use \`ccr abort\` instead.
+For a release still in flight, use \`ccr abort\` instead. The rollback is a control request on
+the environment, applied by whoever holds its lock: this command when it can take the lock,
+otherwise the controller holding it (this waits for it).
 
 Example:
   $ npx ccr rollback
@@ -27,33 +25,11 @@ Example:
       try {
         const o = await openEnv(opts.env);
         try {
-          const lock = await acquireLock(o, null);
-          try {
-            const inFlight = await inFlightRelease(o.store, o.envName);
-            if (inFlight) throw new CcrError('conflict', `release ${inFlight.id} is in flight (${inFlight.state}); use \`ccr abort\`, which rolls it back`);
-            const target = o.target();
-            const state = await getEnvState(o.store, o.envName);
-            const view = await target.traffic();
-            const current = Object.keys(view.split.api).length === 1 ? Object.keys(view.split.api)[0]! : state.activeVersion;
-            const to = opts.to ?? state.previousVersion;
-            if (!to) throw new CcrError('not_found', `no previous version of ${o.envName} is recorded; say which with --to <version>`);
-            if (to === current) throw new CcrError('conflict', `${to} already carries all traffic`);
-            const services = o.services(() => to, (m) => progress(opts, `warning: ${m}`));
-            if (!services.artifacts.has(to)) throw new CcrError('not_found', `no artifact ${to}; build it first: ccr build ${to}`);
-            const schema = await schemaRollbackFor(o, current ?? null, to, (line) => progress(opts, line));
-            const r = await switchBack({
-              db: o.store, target, notifier: services.notifier, env: o.envName, actor: currentActor(), releaseId: null,
-              to, from: current ?? null, instances: services.instances, reason: `manual rollback by ${currentActor()}`,
-              progress: (line) => progress(opts, line), keepFrom: opts.keep === true,
-            });
-            await schema.apply();
-            await services.onPromoted?.(to);
-            await reapScaleDowns(o.store, o.envName, target, currentActor()).catch(() => undefined);
-            emit(opts, { env: o.envName, to: r.to, from: r.from, warm: r.warm, switchMs: r.switchMs, stoppedFrom: r.stoppedFrom, split: r.view.split, schema: { action: schema.plan?.action ?? 'none', reason: schema.plan?.reason ?? null } }, () =>
-              `rolled back ${o.envName} from ${r.from ?? '?'} to ${r.to} in ${r.switchMs} ms (${r.warm ? 'warm: one router switch' : 'started it first'})${r.stoppedFrom ? `; stopped ${r.stoppedFrom} instance(s) of ${r.from}` : ''}`);
-          } finally {
-            await lock.release().catch(() => undefined);
-          }
+          const a = await requestAndApply(o, { action: 'rollback', params: { ...(opts.to ? { to: opts.to } : {}), ...(opts.keep ? { keep: true } : {}) } }, opts, 120_000);
+          mustBeApplied(a);
+          const r = a.rollback;
+          if (r) emit(opts, { env: r.env, to: r.to, from: r.from, warm: r.warm, switchMs: r.switchMs, stoppedFrom: r.stoppedFrom, split: r.split, schema: r.schema, request: a.request }, () => describeRollback(r));
+          else emit(opts, { env: o.envName, request: a.request }, () => `${o.envName}: ${a.request.result}`);
         } finally {
           await o.close();
         }
