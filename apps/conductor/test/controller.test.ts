@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { EnvLock } from '../src/store/index.js';
 import { AccEnv } from './support/acceptance-env.js';
 import { acceptanceRollout } from './support/acceptance-rollout.js';
@@ -42,6 +42,11 @@ describe('the release controller (ccr server)', { timeout: 900_000 }, () => {
       await sleep(100);
     }
   }
+
+  /** Each test starts from no controller running (a failed one may have left some). */
+  beforeEach(async () => {
+    for (const s of servers.splice(0)) await kill9(s.child);
+  });
 
   async function startServer(): Promise<Server> {
     const child = e.spawn(['server', '--env', 'local']);
@@ -147,6 +152,67 @@ describe('the release controller (ccr server)', { timeout: 900_000 }, () => {
     assert.equal(applied, 'applied');
     const waited = await (first.action === 'abort' ? abortRun : promoteRun);
     assert.equal(waited.code, 0, `the first client saw its request applied: ${waited.stderr}${waited.stdout}`);
+    await kill9(srv2.child);
+  });
+
+  test('two controllers against one store: exactly one drives; killed during the blue/green switch, the other takes over (audited) and finishes', async () => {
+    const a = await startServer();
+    const b = await startServer();
+    const active = (await e.routerState()).api;
+    const to = Object.keys(active)[0] === 'v2' ? 'v1' : 'v2';
+    const deploy = e.spawn(['deploy', to, '--strategy', 'blue-green']);
+    const driver = await until('one controller to reach the switch', async () => {
+      for (const s of [a, b]) if (new RegExp(`${to}: 2 instance\\(s\\) ready`).test(s.out())) return s;
+      return null;
+    });
+    const other = driver === a ? b : a;
+    assert.doesNotMatch(other.out(), /driving release/, 'the other controller never drove it');
+    const driverId = /ccr server (\S+): serving/.exec(driver.out())![1];
+    assert.equal(await lockOwner(), `controller:${driverId}`);
+    await kill9(driver.child);
+    const r = (await inFlight())!;
+    await until('the other controller to take over', async () => /driving release/.test(other.out()));
+    const end = await until('the release to end', async () => {
+      const x = await release(r.id);
+      return ['promoted', 'aborted', 'rolled_back', 'failed'].includes(x.state) ? x : null;
+    }, 120_000);
+    assert.equal(end.state, 'promoted', end.reason);
+    const s = await e.routerState();
+    assert.deepEqual([Object.keys(s.api), Object.keys(s.web)], [[to], [to]]);
+    const audit = await auditOf(r.id);
+    // (a takeover of a lease a previous test's killed controller left may come first)
+    const takeovers = audit.filter((x) => x.action === 'lock.takeover').map((t) => t.identity);
+    const otherId = /ccr server (\S+): serving/.exec(other.out())![1];
+    assert.equal(takeovers.at(-1), `controller:${otherId}`, 'the survivor took over');
+    assert.equal(takeovers.filter((t) => t === `controller:${otherId}`).length, 1, 'exactly once');
+    const switches = audit.filter((x) => x.action === 'traffic.shift').length;
+    assert.ok(switches >= 2, 'attach and switch were recorded');
+    const code = await new Promise<number | null>((res) => (deploy.exitCode !== null ? res(deploy.exitCode) : deploy.once('exit', (c) => res(c))));
+    assert.equal(code, 0, 'the following ccr deploy exits with the release\'s code');
+    await kill9(other.child);
+  });
+
+  test('kill -9 of the controller during hypercare: the restarted controller keeps the same deadline and promotes', async () => {
+    const srv = await startServer();
+    const active = Object.keys((await e.routerState()).api)[0]!;
+    const to = active === 'v2' ? 'v1' : 'v2';
+    const deploy = e.spawn(['deploy', to, '--strategy', 'blue-green', '--json']);
+    const hc = await until('hypercare to run', async () => {
+      const x = await inFlight();
+      const st = x?.data as { hypercare?: { endsAt: string; checks: number } } | undefined;
+      return st?.hypercare && st.hypercare.checks >= 1 ? { id: x!.id, endsAt: st.hypercare.endsAt } : null;
+    });
+    await kill9(srv.child);
+    await kill9(deploy);
+    const srv2 = await startServer();
+    const end = await until('the release to end', async () => {
+      const x = await release(hc.id);
+      return ['promoted', 'aborted', 'rolled_back', 'failed'].includes(x.state) ? x : null;
+    }, 120_000);
+    assert.equal(end.state, 'promoted', end.reason);
+    const data = await e.store(async (c) => (await c.query('SELECT data FROM releases WHERE id = $1', [hc.id])).rows[0].data as { hypercare: { endsAt: string } });
+    assert.equal(data.hypercare.endsAt, hc.endsAt, 'the watch kept its deadline across the restart');
+    assert.match(srv2.out(), /driving release/);
     await kill9(srv2.child);
   });
 });

@@ -13,7 +13,7 @@ import { clearRuntime, readRuntime, supervisorStateFile } from './runtime-state.
 export interface DownResult {
   runtime: 'stopped' | 'killed' | 'not-running';
   /** Processes found alive after the runtime was gone, and stopped. */
-  reaped: Array<{ kind: 'instance' | 'router' | 'postgres'; id: string; pid: number }>;
+  reaped: Array<{ kind: 'instance' | 'router' | 'controller' | 'postgres'; id: string; pid: number }>;
 }
 
 export async function stopRuntime(paths: CcPaths, onProgress: (line: string) => void = () => undefined): Promise<DownResult> {
@@ -31,6 +31,12 @@ export async function stopRuntime(paths: CcPaths, onProgress: (line: string) => 
   }
 
   const reaped: DownResult['reaped'] = [];
+  const ctl = rt?.controller;
+  if (ctl && isAlive(ctl.pid) && (commandLine(ctl.pid) ?? '').includes(' server')) {
+    onProgress(`stopping leftover controller (pid ${ctl.pid})`);
+    await terminate(ctl.pid, 15_000);
+    reaped.push({ kind: 'controller', id: 'controller', pid: ctl.pid });
+  }
   const saved = loadSupervisorState(supervisorStateFile(paths));
   for (const i of saved.instances) {
     if (i.pid !== null && isAlive(i.pid) && (commandLine(i.pid) ?? paths.artifacts).includes(paths.artifacts)) {

@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import { loadArtifact } from '../artifacts/store.js';
 import { CcrError, errorMessage } from '../errors.js';
 import type { CcPaths } from '../paths.js';
-import { commandLine, isAlive } from '../supervisor/process-control.js';
+import { commandLine, isAlive, terminate } from '../supervisor/process-control.js';
 import { Supervisor, type SupervisorEvent } from '../supervisor/supervisor.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { instanceEnv } from './instance-env.js';
 import { activeOnlyKeeper, readRouterStateFile, routerStateFile, type RouteKeeper } from './route-keeper.js';
 import type { RouterProcessInfo } from './router-process.js';
+import { ControllerSupervisor } from './controller-supervisor.js';
 import { RouterSupervisor } from './router-supervisor.js';
 import { databaseRecord, startDatabase, type RuntimeDatabase } from './runtime-database.js';
 import { prepareRelease } from './runtime-release.js';
@@ -38,6 +39,8 @@ export interface UpOptions {
   graceMs?: number;
   /** Restores the router's routes after it (re)starts; default: keep them or route to the active version. */
   keeper?: RouteKeeper;
+  /** Environments the hosted release controller serves; empty or absent: no controller. */
+  controllerEnvs?: string[];
 }
 
 interface RuntimeSecrets {
@@ -49,6 +52,7 @@ interface RuntimeSecrets {
 export class LocalRuntime {
   private shuttingDown: Promise<void> | null = null;
   private control: ControlServer | null = null;
+  private controller: ControllerSupervisor | null = null;
   private resolveDone!: () => void;
   /** Resolves once shutdown() has stopped everything. */
   readonly done = new Promise<void>((r) => (this.resolveDone = r));
@@ -95,6 +99,9 @@ export class LocalRuntime {
 
       const runtime = new LocalRuntime(paths, record, supervisor, router, db);
       await runtime.serveControl(secrets.control);
+      const orphan = previous?.controller;
+      if (orphan && isAlive(orphan.pid) && (commandLine(orphan.pid) ?? '').includes(' server')) await terminate(orphan.pid, 15_000);
+      if (opts.controllerEnvs?.length) runtime.hostController(opts, opts.controllerEnvs);
       return runtime;
     } catch (err) {
       onProgress(`start-up failed (${errorMessage(err)}); stopping what was started`);
@@ -130,6 +137,8 @@ export class LocalRuntime {
     this.shuttingDown ??= (async () => {
       this.record.phase = 'stopping';
       writeRuntime(this.paths, this.record);
+      // the controller first: a release it drives stays in flight for the next controller
+      await this.controller?.stop();
       await this.router.stop();
       await this.supervisor.stopAll();
       await this.db.stop();
@@ -138,6 +147,19 @@ export class LocalRuntime {
       this.resolveDone();
     })();
     return this.shuttingDown;
+  }
+
+  /** Runs the release controller as a supervised child (restarted when it exits). */
+  private hostController(opts: UpOptions, envs: string[]): void {
+    this.controller = new ControllerSupervisor({
+      envs, env: opts.env, cwd: process.cwd(), logFile: join(this.paths.logs, 'controller.log'),
+      onEvent: (e) => opts.onEvent?.(e),
+      onStarted: (pid) => {
+        this.record.controller = { pid, envs };
+        writeRuntime(this.paths, this.record);
+      },
+    });
+    this.controller.start();
   }
 
   /** The loopback control API other `ccr` processes drive the runtime through; then ready. */

@@ -14,6 +14,8 @@ export interface RuntimeRecord {
   /** Loopback control API; its bearer token is in .cc/runtime/control-token (0600). */
   controlUrl: string | null;
   router: RouterProcessInfo | null;
+  /** The release controller the runtime hosts (ccr server), when it runs one. */
+  controller?: { pid: number; envs: string[] } | null;
   database: { mode: 'embedded' | 'external'; pid: number | null; display: string };
   /** The version `ccr up` starts when told nothing else; the engine updates it on promotion. */
   activeVersion: string | null;

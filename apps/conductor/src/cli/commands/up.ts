@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { isAlive, launch } from '../../command/index.js';
 import { commandLine } from '../../supervisor/process-control.js';
 import { CONDUCTOR_ROOT } from '../../conductor-root.js';
-import { CcrError } from '../../errors.js';
+import { loadRollout } from '../../config/index.js';
+import { CcrError, errorMessage } from '../../errors.js';
 import { ccPaths, type CcPaths } from '../../paths.js';
 import { SupervisorClient } from '../../runtime/control-client.js';
 import { LocalRuntime } from '../../runtime/local-runtime.js';
@@ -27,6 +28,18 @@ interface UpCliOptions extends GlobalOptions {
   detach?: boolean;
   daemon?: boolean;
   verbose?: boolean;
+  controller?: boolean;
+}
+
+/** The environments of rollout.yaml the local runtime serves (target local), for its controller. */
+function localEnvironments(say: (line: string) => void): string[] {
+  try {
+    const { config } = loadRollout();
+    return Object.entries(config.environments).filter(([, e]) => e.target.type === 'local').map(([n]) => n);
+  } catch (err) {
+    say(`no release controller: ${errorMessage(err)}`);
+    return [];
+  }
 }
 
 const CCR_BIN = join(CONDUCTOR_ROOT, 'bin', 'ccr.mjs');
@@ -140,6 +153,7 @@ async function runInProcess(paths: CcPaths, opts: UpCliOptions, foreground: bool
     keeper: conductorKeeper(recordAccess(paths)),
     onProgress: say,
     onEvent: (e) => say(`${e.level === 'info' ? '' : `${e.level}: `}${e.message}`),
+    controllerEnvs: opts.controller === false ? [] : localEnvironments(say),
   });
   const status = await runtime.status();
   if (foreground) emit(opts, status, () => `${summary(paths, status)}\nPress Ctrl-C to stop everything.\n`);
@@ -197,6 +211,7 @@ export function register(program: Command): void {
     .option('--release <version>', 'artifact version to run (default: the active one, else HEAD)')
     .option('--detach', 'start in the background and return once ready')
     .option('--verbose', 'also show health-check request logs')
+    .option('--no-controller', 'do not host the release controller (ccr deploy then drives releases in-process)')
     .option('--daemon', 'internal: the background runtime started by --detach')
     .option('--json', 'machine-readable output')
     .addHelpText(
@@ -204,7 +219,9 @@ export function register(program: Command): void {
       `
 Uses DATABASE_URL when set, else an embedded PostgreSQL 15 under .cc/pg. REDIS_URL and
 KAFKA_BROKER are passed to the instances when set. In the foreground, logs of every process
-are shown prefixed by instance and version; Ctrl-C stops everything.
+are shown prefixed by instance and version; Ctrl-C stops everything. The runtime also hosts
+the release controller (ccr server) for the local environments of rollout.yaml, restarted if
+it dies, so a release goes on when the ccr deploy that started it is killed.
 
 Example:
   $ npx ccr up                      # foreground, http://127.0.0.1:8080
