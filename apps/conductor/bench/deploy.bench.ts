@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { AccEnv } from '../test/support/acceptance-env.js';
+import { must, p95, say } from './bench-util.js';
 import { startAppLoad } from '../test/support/app-load.js';
 import { routerCrashRollout, runRouterCrash } from '../test/support/router-crash.js';
 
@@ -55,16 +56,10 @@ plan:
 `;
 }
 
-const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
-
 async function main(): Promise<void> {
-  const say = (s: string) => process.stderr.write(`${s}\n`);
   say('preparing: scratch clone, artifacts v1 v2 v2-bad, ccr up');
   const only = process.argv.includes('--router-kill-only');
   const e = await AccEnv.create({ versions: only ? ['v1', 'v2'] : ['v1', 'v2', 'v2-bad'], rollout: () => rollout('http://127.0.0.1:9/none') });
-  const must = (r: { code: number | null; stderr: string; stdout: string }, what: string, code = 0) => {
-    if (r.code !== code) throw new Error(`${what} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
-  };
   try {
     must(await e.ccr(['up', '--detach', '--release', 'v1', '--port', '0', '--json']), 'ccr up');
     const routerKill = async () => {

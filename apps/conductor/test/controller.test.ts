@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { EnvLock } from '../src/store/index.js';
@@ -25,7 +27,7 @@ describe('the release controller (ccr server)', { timeout: 900_000 }, () => {
 
   before(async () => {
     e = await AccEnv.create({ versions: ['v1', 'v2'], rollout: (v) => acceptanceRollout({ ...v, canaryPause: '4s', hypercare: HYPERCARE }) });
-    const up = await e.ccr(['up', '--detach', '--release', 'v1', '--port', '0', '--json']);
+    const up = await e.ccr(['up', '--detach', '--no-controller', '--release', 'v1', '--port', '0', '--json']);
     assert.equal(up.code, 0, up.stderr + up.stdout);
   }, { timeout: 900_000 });
   after(async () => {
@@ -214,5 +216,29 @@ describe('the release controller (ccr server)', { timeout: 900_000 }, () => {
     assert.equal(data.hypercare.endsAt, hc.endsAt, 'the watch kept its deadline across the restart');
     assert.match(srv2.out(), /driving release/);
     await kill9(srv2.child);
+  });
+
+  test('ccr up hosts the controller and restarts it after kill -9; a ccr deploy then only follows, with the release\'s exit code', async () => {
+    const down = await e.ccr(['down', '--json']);
+    assert.equal(down.code, 0, down.stderr);
+    const active = await e.store(async (c) => ((await c.query(`SELECT active_version AS v FROM environments WHERE env = 'local'`)).rows[0]?.v as string | undefined) ?? 'v1');
+    const up = await e.ccr(['up', '--detach', '--release', active, '--port', '0', '--json']);
+    assert.equal(up.code, 0, up.stderr + up.stdout);
+    const runtimeJson = () => JSON.parse(readFileSync(join(e.home, 'runtime', 'runtime.json'), 'utf8')) as { controller?: { pid: number } };
+    const first = await until('the hosted controller', async () => runtimeJson().controller?.pid);
+    process.kill(first, 'SIGKILL');
+    const second = await until('the restarted controller', async () => {
+      const pid = runtimeJson().controller?.pid;
+      return pid && pid !== first ? pid : null;
+    });
+    assert.notEqual(second, first);
+    const to = active === 'v2' ? 'v1' : 'v2';
+    const r = await e.ccr(['deploy', to, '--strategy', 'rolling', '--json'], 180_000);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const rel = r.json!['release'] as { id: string; state: string };
+    assert.equal(rel.state, 'promoted');
+    const steps = (await auditOf(rel.id)).filter((a) => a.action.startsWith('step.'));
+    assert.ok(steps.length > 0 && steps.every((a) => a.channel === 'controller' && a.identity?.startsWith('controller:')), 'the hosted controller drove every step, not the ccr deploy that followed it');
+    assert.deepEqual(Object.keys((await e.routerState()).api), [to]);
   });
 });

@@ -32,7 +32,7 @@ describe('kill -9 at several points of a release', { timeout: 900_000 }, () => {
   let e: AccEnv;
   before(async () => {
     e = await AccEnv.create({ versions: ['v1', 'v2'], rollout: (v) => acceptanceRollout(v) });
-    const up = await e.ccr(['up', '--detach', '--release', 'v1', '--port', '0', '--json']);
+    const up = await e.ccr(['up', '--detach', '--no-controller', '--release', 'v1', '--port', '0', '--json']);
     assert.equal(up.code, 0, up.stderr + up.stdout);
   }, { timeout: 900_000 });
   after(async () => {

@@ -7,7 +7,8 @@ import { AccEnv } from './support/acceptance-env.js';
 import { acceptanceRollout } from './support/acceptance-rollout.js';
 import { startAppLoad } from './support/app-load.js';
 
-// Crash safety and the lock, with real processes: `ccr deploy` is killed with SIGKILL while
+// Crash safety and the lock of the direct path (no controller: ccr deploy drives in-process),
+// with real processes: `ccr deploy` is killed with SIGKILL while
 // its canary holds 25% of the traffic; then `ccr deploy --resume` (and ccr promote) finishes
 // it, or `ccr abort` takes over and rolls it back. Two deploys at once: the second fails fast
 // and names the holder.
@@ -16,7 +17,7 @@ describe('crash safety and the environment lock', { timeout: 900_000 }, () => {
   let e: AccEnv;
   before(async () => {
     e = await AccEnv.create({ versions: ['v1', 'v2'], rollout: (v) => acceptanceRollout({ ...v, canaryPause: '60s' }) });
-    const up = await e.ccr(['up', '--detach', '--release', 'v1', '--port', '0', '--json']);
+    const up = await e.ccr(['up', '--detach', '--no-controller', '--release', 'v1', '--port', '0', '--json']);
     assert.equal(up.code, 0, up.stderr + up.stdout);
   }, { timeout: 900_000 });
   after(async () => {

@@ -4,7 +4,7 @@ import type { Notifier } from '../notify/index.js';
 import type { SmokeServices } from '../smoke/index.js';
 import type { DeployTarget } from './deploy-target.js';
 
-// What a deploy or a rollback wires into ctx.services (cli/open-env.ts does it for ccr): the
+// What a deploy or a rollback wires into ctx.services (service/open-env.ts does it for ccr): the
 // target, the artifacts, smoke tests and notifications, on top of what every run gets
 // (RunServices: paths and the app's database). Each piece is a narrow interface so tests can
 // give real routers and simple upstreams.
