@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcrError } from '../errors.js';
 import { acquireLock, applyControlsNow, driveRelease } from '../service/drive.js';
-import { applyRollbackRequest, type RollbackOutcome } from '../service/env-rollback.js';
+import { applyRollbackRequest, rollbackOutcomeOf, type RollbackOutcome } from '../service/env-rollback.js';
 import type { OpenEnv } from '../service/open-env.js';
 import { ReleaseService, type ControlInput } from '../service/release-service.js';
 import { cliActor, describeRequest, getControlRequest, getRelease, type ControlRequest, type Release } from '../store/index.js';
@@ -61,7 +61,8 @@ export async function requestAndApply(o: OpenEnv, input: ControlInput, opts: Glo
   if (decided.state === 'pending') {
     throw new CcrError('internal', `${describeRequest(decided)} was not applied within ${Math.round(timeoutMs / 1000)} s; it stays pending and its driver applies it when it gets to it (ccr status shows it)`);
   }
-  return { request: decided, release: decided.releaseId ? await getRelease(o.store, decided.releaseId) : null, rollback: null, appliedHere: false };
+  const rollback = decided.releaseId === null && decided.state === 'applied' ? await rollbackOutcomeOf(o, decided.id) : null;
+  return { request: decided, release: decided.releaseId ? await getRelease(o.store, decided.releaseId) : null, rollback, appliedHere: false };
 }
 
 /** Refuses a rejected request with its reason (code conflict: the state did not allow it). */

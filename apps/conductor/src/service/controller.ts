@@ -4,11 +4,11 @@ import pg from 'pg';
 import { CcrError } from '../errors.js';
 import { pendingScaleDowns, reapScaleDowns } from '../strategies/scale-down.js';
 import {
-  forceReleaseLock, heartbeatController, inFlightRelease, lockStatus, pendingControlRequests, registerController, unregisterController,
+  forceReleaseLock, heartbeatController, inFlightRelease, lockStatus, registerController, unregisterController,
   type Actor, type EnvLock,
 } from '../store/index.js';
 import { acquireLock, driveRelease } from './drive.js';
-import { applyEnvRequests } from './env-rollback.js';
+import { applyEnvRequests, dueEnvRequests } from './env-rollback.js';
 import type { OpenEnv } from './open-env.js';
 import { progressText } from './progress-text.js';
 
@@ -105,7 +105,7 @@ export class Controller {
     if (this.drives.has(name) || this.stop.signal.aborted) return;
     const o = this.envs.get(name)!;
     const release = await inFlightRelease(o.store, name);
-    const envRequests = release ? [] : await pendingControlRequests(o.store, { env: name, envLevel: true });
+    const envRequests = release ? [] : await dueEnvRequests(o);
     const scaleDownsDue = release ? [] : (await pendingScaleDowns(o.store, name)).filter((p) => Date.parse(p.due) <= Date.now());
     if (!release && !envRequests.length && !scaleDownsDue.length) return;
     const lock = await this.takeLock(o, release?.id ?? null);

@@ -80,10 +80,24 @@ export async function applyRollbackRequest(o: OpenEnv, req: ControlRequest, by: 
   }
 }
 
-/** Applies the environment's pending env-level requests, oldest first; the caller holds the lock. */
+/** How long the client that recorded an env-level request has to apply it itself (it usually does, with no round trip). */
+export const CLIENT_HEAD_START_MS = 2000;
+
+/** Env-level requests a controller should apply: pending, and older than the client's head start. */
+export async function dueEnvRequests(o: OpenEnv, now = Date.now()): Promise<ControlRequest[]> {
+  return (await pendingControlRequests(o.store, { env: o.envName, envLevel: true })).filter((r) => now - Date.parse(r.requestedAt) >= CLIENT_HEAD_START_MS);
+}
+
+/** Reads back what a rollback applied by another process did (its audit row). */
+export async function rollbackOutcomeOf(o: OpenEnv, requestId: number): Promise<RollbackOutcome | null> {
+  const r = await o.store.query(`SELECT details->'outcome' AS outcome FROM audit_log WHERE action = 'control.rollback' AND result = 'applied' AND (details->>'request')::bigint = $1 ORDER BY id DESC LIMIT 1`, [requestId]);
+  return (r.rows[0]?.outcome as RollbackOutcome | undefined) ?? null;
+}
+
+/** Applies the environment's due env-level requests, oldest first; the caller holds the lock. */
 export async function applyEnvRequests(o: OpenEnv, by: Actor, say: (line: string) => void): Promise<number> {
   let n = 0;
-  for (const req of await pendingControlRequests(o.store, { env: o.envName, envLevel: true })) {
+  for (const req of await dueEnvRequests(o)) {
     n++;
     if (req.action !== 'rollback') {
       await rejectControlRequest(o.store, req.id, `${req.action} needs a release in flight`);
