@@ -68,7 +68,10 @@ describe('crash safety and the environment lock', { timeout: 900_000 }, () => {
       await sleep(200);
     }
     const promote = await e.ccr(['promote', '--json']);
-    assert.equal(promote.code, 0, promote.stderr + promote.stdout);
+    if (promote.code !== 0) {
+      const rr = await resumed;
+      assert.fail(`promote: ${promote.stderr}${promote.stdout}\nresumed deploy: ${rr.stderr}${rr.stdout}`);
+    }
     const r = await resumed;
     const stats = await load.stop();
     assert.equal(r.code, 0, r.stderr + r.stdout);
