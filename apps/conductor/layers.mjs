@@ -5,6 +5,9 @@
 export const CONDUCTOR_LAYERS = [
   // the commands: parse arguments, open the environment, wire services, print
   ['cli'],
+  // the release service and the controller: the one way callers (the CLI, the HTTP API)
+  // start and steer releases, and the loop that drives them (issue 12)
+  ['service'],
   // the plan's step types
   ['steps'],
   // what steps run: the deploy strategies, hypercare, rollback, the release record

@@ -84,7 +84,7 @@ export async function driveRelease(o: OpenEnv, lock: EnvLock, release: Release, 
  * now and acted on by whoever drives the release next.
  */
 export async function applyControlsNow(o: OpenEnv, release: Release, actor: Actor, progress: ProgressSink): Promise<Release> {
-  const ctx = createContext({ store: o.store, config: o.config, envName: o.envName, release, actor, services: {}, progress });
+  const ctx = createContext({ store: o.store, config: o.config, envName: o.envName, release, actor, services: { paths: o.paths, databaseUrl: o.appDatabaseUrl }, progress });
   const done = new Set((await getSteps(o.store, release.id)).filter((s) => s.status === 'done' || s.status === 'skipped').map((s) => s.stepId));
   await applyPendingControls(ctx, (id) => done.has(id));
   return ctx.release;
