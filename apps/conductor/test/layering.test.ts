@@ -24,7 +24,7 @@ async function restrictedImports(source: string, asFile: string): Promise<string
 test('a wrong-way import (engine importing steps or targets) fails lint', async () => {
   const messages = await restrictedImports(fixture('wrong-way.ts.txt'), 'engine/layering-fixture.ts');
   assert.equal(messages.length, 2, messages.join('\n'));
-  assert.match(messages[0]!, /'\.\.\/steps\/index\.js' import is restricted .*engine \(layer 5\) must not import from a layer above it/);
+  assert.match(messages[0]!, /'\.\.\/steps\/index\.js' import is restricted .*engine \(layer 6\) must not import from a layer above it/);
   assert.match(messages[1]!, /'\.\.\/\.\.\/targets\/local-target\.js'/);
 });
 
