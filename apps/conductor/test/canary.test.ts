@@ -59,7 +59,8 @@ describe('canary', () => {
       const audit = await listAudit(scratch.store, { releaseId: release.id });
       const why = audit.find((a) => a.action === 'analysis.failed')!;
       const m = (why.details as { measurements: Array<{ metric: string; value: number; threshold: number; sampleSize: number }> }).measurements.find((x) => x.metric === 'error-rate')!;
-      assert.ok(m.value > 0.2 && m.sampleSize >= 20, JSON.stringify(m));
+      // half the requests are spins failing half the time: ~25%, seen as low as 20% in 55 samples
+      assert.ok(m.value > 2 * m.threshold && m.sampleSize >= 20, JSON.stringify(m));
       assert.ok(audit.some((a) => a.action === 'rollback.completed'));
       assert.deepEqual(notifier.sent.map((n) => n.event).filter((e) => e !== 'progress'), ['issue', 'rollback-initiated', 'rollback-completed']);
       assert.equal(notifier.sent.find((n) => n.event === 'issue')!.data.metrics![0]!.name, 'error-rate');

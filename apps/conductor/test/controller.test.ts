@@ -232,6 +232,9 @@ describe('the release controller (ccr server)', { timeout: 900_000 }, () => {
       return pid && pid !== first ? pid : null;
     });
     assert.notEqual(second, first);
+    // registered (a live session in the store): from now on ccr deploy only follows
+    await until('the restarted controller to register', async () => e.store(async (c) =>
+      (await c.query('SELECT 1 FROM controllers c WHERE pid = $1 AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = c.backend_pid)', [second])).rowCount === 1));
     const to = active === 'v2' ? 'v1' : 'v2';
     const r = await e.ccr(['deploy', to, '--strategy', 'rolling', '--json'], 180_000);
     assert.equal(r.code, 0, r.stderr + r.stdout);
