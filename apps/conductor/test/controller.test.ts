@@ -140,7 +140,7 @@ describe('the release controller (ccr server)', { timeout: 900_000 }, () => {
     assert.deepEqual([first.state, second.state], ['pending', 'rejected']);
     assert.match(second.result, new RegExp(`conflict: ${first.action} #${first.id} by os:acceptance@test at .* is still pending`));
     const refused = await (second.action === 'abort' ? abortRun : promoteRun);
-    assert.equal(refused.code, 1, refused.stderr + refused.stdout);
+    assert.equal(refused.code, 4, refused.stderr + refused.stdout);
     assert.equal((refused.json!['error'] as { code: string }).code, 'conflict');
     assert.match((refused.json!['error'] as { message: string }).message, new RegExp(`${second.action} refused: ${first.action} #${first.id}`));
     await hold.release();
