@@ -69,7 +69,8 @@ describe('ccr up --detach / status / down', () => {
   });
 
   test('up --detach serves the release through the router, status reports it, down stops everything', async () => {
-    const up = await ccr(['up', '--detach', '--port', '0', '--instances', '2', '--json'], { repo, home, env });
+    // no hosted controller: with DATABASE_URL on the shared server, its store would be the shared `ccr` database
+    const up = await ccr(['up', '--detach', '--no-controller', '--port', '0', '--instances', '2', '--json'], { repo, home, env });
     assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
     const status = JSON.parse(up.stdout) as RuntimeStatus;
     record = JSON.parse(readFileSync(join(home, 'runtime/runtime.json'), 'utf8')) as RuntimeRecord;
