@@ -107,7 +107,7 @@ export function humanReleaseStatus(s: ReleaseStatus): string {
  */
 export async function releaseSection(envName?: string): Promise<ReleaseStatus | { error: string }> {
   try {
-    const { openEnv } = await import('../service/open-env.js');
+    const { openEnv } = await import('./open-env.js');
     const o = await openEnv(envName);
     try {
       try {

@@ -8,7 +8,7 @@ import { verifyArtifact } from '../artifacts/verify.js';
 import { environment, loadRollout, type EnvironmentConfig, type RolloutConfig } from '../config/index.js';
 import { CcrError } from '../errors.js';
 import { createNotifier, type Notifier } from '../notify/index.js';
-import { ccPaths, type CcPaths } from '../paths.js';
+import type { CcPaths } from '../paths.js';
 import { SupervisorClient } from '../runtime/control-client.js';
 import { migrateUp } from '../runtime/migrate.js';
 import { explainStoreFailure } from '../runtime/not-running.js';
@@ -81,10 +81,10 @@ export function artifactSource(paths: CcPaths, databaseUrl: () => string): Artif
   };
 }
 
-export async function openEnv(envOption?: string): Promise<OpenEnv> {
+/** Opens an environment; `paths` are decided once by the command (cli/open-env.ts passes ccPaths()). */
+export async function openEnvAt(envOption: string | undefined, paths: CcPaths): Promise<OpenEnv> {
   const { config, file } = loadRollout();
   const { name, env } = environment(config, envOption);
-  const paths = ccPaths();
   const url = storeUrl(env, paths);
   const store = await openStorePool(url).catch((err: unknown) => {
     throw explainStoreFailure(err, url, paths);

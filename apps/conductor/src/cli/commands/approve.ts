@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { mustBeApplied, requestAndApply } from '../control.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
 
 export function register(program: Command): void {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CcrError } from '../../errors.js';
 import { listAudit } from '../../store/index.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
 
 export function register(program: Command): void {

@@ -3,7 +3,7 @@ import { backupDir, createBackup, getBackup, listBackups, pruneBackups, restoreB
 import { CcrError } from '../../errors.js';
 import { dataAtRisk, describeAtRisk } from '../../schema/at-risk.js';
 import { audit, currentActor } from '../../store/index.js';
-import { openEnv, type OpenEnv } from '../../service/open-env.js';
+import { openEnv, type OpenEnv } from '../open-env.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
 
 type Opts = GlobalOptions & { release?: string; prune?: boolean; verify?: boolean; all?: boolean; yes?: boolean; to?: string };

@@ -5,7 +5,7 @@ import { unknownValue } from '../../suggest.js';
 import { loadStepImplementations } from '../../steps/index.js';
 import { reapScaleDowns } from '../../strategies/scale-down.js';
 import { acquireLock, driveRelease } from '../../service/drive.js';
-import { openEnv, type OpenEnv } from '../../service/open-env.js';
+import { openEnv, type OpenEnv } from '../open-env.js';
 import { ReleaseService } from '../../service/release-service.js';
 import { cliActor, currentActor, inFlightRelease, type Release } from '../../store/index.js';
 import { progressSink } from '../deploy-progress.js';

@@ -3,7 +3,7 @@ import { resolveRef } from '../../artifacts/git.js';
 import { CcrError } from '../../errors.js';
 import { activeFreeze, endFreeze, startFreeze } from '../../gates/freeze-store.js';
 import { currentActor } from '../../store/index.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
 
 interface FreezeOptions extends GlobalOptions { reason?: string }

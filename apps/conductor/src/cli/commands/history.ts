@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CcrError } from '../../errors.js';
 import { releasePhase } from '../../service/release-phase.js';
 import { getSteps, listReleases, lockStatus, pendingControlRequests } from '../../store/index.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
 
 export function register(program: Command): void {

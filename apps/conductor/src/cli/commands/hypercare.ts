@@ -3,7 +3,7 @@ import { CcrError } from '../../errors.js';
 import type { HypercareState } from '../../hypercare/watch.js';
 import { IN_FLIGHT, inFlightRelease, type Release } from '../../store/index.js';
 import { mustBeApplied, requestAndApply, waitForRelease } from '../control.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
 
 type Opts = GlobalOptions & { reason?: string };

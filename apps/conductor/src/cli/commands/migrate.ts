@@ -8,7 +8,7 @@ import { describeHazards, lintMigrations } from '../../schema/lint.js';
 import { artifactSmoke } from '../../schema/old-version-smoke.js';
 import { describeRehearsal, rehearse } from '../../schema/rehearse.js';
 import { getEnvState } from '../../store/index.js';
-import { appDatabaseUrl, openEnv } from '../../service/open-env.js';
+import { appDatabaseUrl, openEnv } from '../open-env.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
 
 type LintOpts = GlobalOptions & { dir?: string; version?: string; databaseUrl?: string; all?: boolean };

@@ -3,7 +3,7 @@ import { parseDuration } from '../../config/index.js';
 import { CcrError } from '../../errors.js';
 import { backupPitr, checkPitr, formatAge, refuseEmbedded, resolveLayout, restorePitr, setupPitr, type PitrCheck, type RestoreReport, type SetupReport } from '../../pitr/index.js';
 import { audit, currentActor } from '../../store/index.js';
-import { openEnv, type OpenEnv } from '../../service/open-env.js';
+import { openEnv, type OpenEnv } from '../open-env.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
 
 // `ccr pitr …`: point-in-time recovery with pgBackRest, next to the pg_dump backups of `ccr backup`.

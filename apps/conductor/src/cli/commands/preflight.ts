@@ -5,7 +5,7 @@ import type { PreflightReport } from '../../gates/preflight.js';
 import type { GateVerdict } from '../../gates/record.js';
 import { GATE_NAMES, type GateName } from '../../gates/types.js';
 import { currentActor } from '../../store/index.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
 
 interface PreflightOptions extends GlobalOptions {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { IN_FLIGHT } from '../../store/index.js';
 import { readCanary } from '../../strategies/canary-state.js';
 import { mustBeApplied, requestAndApply, waitForRelease } from '../control.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { emit, fail, type GlobalOptions } from '../output.js';
 
 export function register(program: Command): void {

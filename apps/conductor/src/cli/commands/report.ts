@@ -4,7 +4,7 @@ import { CcrError } from '../../errors.js';
 import { collectReport } from '../../report/collect.js';
 import { renderReport } from '../../report/render.js';
 import { latestRelease } from '../../store/index.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { fail, progress, type GlobalOptions } from '../output.js';
 
 type Opts = GlobalOptions & { format?: string; out?: string };

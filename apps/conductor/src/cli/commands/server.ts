@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadRollout } from '../../config/index.js';
 import { CcrError } from '../../errors.js';
 import { Controller } from '../../service/controller.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { setProcessChannel } from '../../store/index.js';
 import { loadStepImplementations } from '../../steps/index.js';
 import { fail, type GlobalOptions } from '../output.js';

@@ -13,7 +13,6 @@ import { LocalRuntime } from '../../runtime/local-runtime.js';
 import { LogTailer } from '../../runtime/log-tail.js';
 import { databaseUrlFile, readRuntime } from '../../runtime/runtime-state.js';
 import type { RuntimeStatus } from '../../runtime/status.js';
-import { loadRollout } from '../../config/index.js';
 import { conductorKeeper, type RecordAccess } from '../../rollback/traffic-reconcile.js';
 import { currentActor, openStorePool } from '../../store/index.js';
 import { storeUrl } from '../open-env.js';

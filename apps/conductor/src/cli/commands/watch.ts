@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CcrError } from '../../errors.js';
-import { openEnv } from '../../service/open-env.js';
+import { openEnv } from '../open-env.js';
 import { getRelease, inFlightRelease } from '../../store/index.js';
 import { followToEnd } from '../follow.js';
 import { emit, fail, progress, type GlobalOptions } from '../output.js';
