@@ -110,6 +110,12 @@ describe('ccr up --detach / status / down', () => {
     assert.deepEqual(back.router!.services.api.weights, { [version]: 100 });
     assert.equal(back.router!.stateVersion, s.router!.stateVersion, 'the state is the persisted one, not rebuilt');
 
+    // `ccr up` on the live runtime is not an error: it says nothing is down and shows it.
+    const again = await ccr(['up', '--detach', '--port', '0', '--json'], { repo, home, env });
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    const a = JSON.parse(again.stdout) as RuntimeStatus & { alreadyRunning: boolean; down: string[]; repaired: string[] };
+    assert.deepEqual([a.alreadyRunning, a.down, a.repaired, a.pid], [true, [], [], s.pid]);
+
     const pids = [s.pid!, back.router!.pid, s.router!.pid, ...s.versions[0]!.instances.map((i) => i.pid!)];
     const ports = [s.router!.port, s.router!.adminPort, ...s.versions[0]!.instances.map((i) => i.port)];
     const down = await ccr(['down', '--json'], { repo, home, env });
