@@ -36,7 +36,12 @@ export async function startApi(env: Record<string, string>, opts: StartApiOption
   );
   const url = await new Promise<string>((resolve, reject) => {
     let partial = '';
-    const timer = setTimeout(() => reject(new Error(`API did not start within 30 s:\n${stderr}`)), 30_000);
+    // 60 s: the suite runs test files in parallel on 2 cores. On timeout the process is killed,
+    // never left running for the next run to trip over.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`API did not start within 60 s:\n${stderr}`));
+    }, 60_000);
     child.stdout!.on('data', (c: Buffer) => {
       partial += c.toString();
       const lines = partial.split('\n');
