@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FleetError, errorMessage } from './errors.js';
 import { procRef, run, runSync, sleepSync, startDetached, tcpConnect, waitFor, type ExecResult, type ProcRef, type RunOptions } from './proc.js';
 import type { FleetState, HostState } from './state.js';
@@ -18,6 +19,21 @@ export const HOST_ROOT = '/srv/ccfleet';
 /** The deploy user's home on every host: the agent's home and artifact store. */
 export const HOST_HOME = `${HOST_ROOT}/home`;
 export const SSHD = '/usr/sbin/sshd';
+/** This checkout (node, its packages and the fleet's own scripts are shared like a host image). */
+const CHECKOUT = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+
+/**
+ * The private /tmp would hide a checkout that itself lives under /tmp (CI clones there), so it is
+ * first bound onto the private disk, then bound back at its own path on top of the new /tmp.
+ */
+function keepCheckoutVisible(): { before: string[]; after: string[] } {
+  if (!CHECKOUT.startsWith('/tmp/')) return { before: [], after: [] };
+  const stash = `${HOST_ROOT}/.checkout`;
+  return {
+    before: [`mkdir -p ${stash}`, `mount --bind '${CHECKOUT}' ${stash}`],
+    after: [`mkdir -p '${CHECKOUT}'`, `mount --bind ${stash} '${CHECKOUT}'`],
+  };
+}
 
 export function hostDir(state: FleetState, host: HostState): string {
   return join(state.dir, 'hosts', host.name);
@@ -51,6 +67,7 @@ export async function keygen(path: string, comment: string): Promise<string> {
  */
 export async function startAnchor(state: FleetState, host: HostState, o: { diskMb: number; clientPub: string }): Promise<ProcRef> {
   const u = DEPLOY_USER;
+  const keep = keepCheckoutVisible();
   const script = [
     'set -e',
     'echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6',
@@ -59,7 +76,9 @@ export async function startAnchor(state: FleetState, host: HostState, o: { diskM
     'ip link set lo up',
     'ip link set eth0 up',
     `mount -t tmpfs -o size=${o.diskMb}m,mode=0755 ${state.id}-${host.name} ${HOST_ROOT}`,
+    ...keep.before,
     `mount -t tmpfs -o size=256m,mode=1777 ${state.id}-${host.name}-tmp /tmp`,
+    ...keep.after,
     `install -d -m 0700 -o ${u} -g ${u} ${HOST_HOME} ${HOST_HOME}/.ssh`,
     `install -m 0600 -o ${u} -g ${u} ${o.clientPub} ${HOST_HOME}/.ssh/authorized_keys`,
     'echo ready',
