@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import type pg from 'pg';
+import { describe, test } from 'node:test';
 import { releasePhase } from '../src/service/release-phase.js';
 import {
-  claimControlRequest, createRelease, getControlRequest, listAudit, mergeReleaseState, openStorePool, pendingControlRequests, recordControlRequest, audit,
+  claimControlRequest, createRelease, getControlRequest, listAudit, mergeReleaseState, pendingControlRequests, recordControlRequest, audit,
   updateRelease, getRelease,
 } from '../src/store/index.js';
-import { scratchDatabase } from './support/scratch-db.js';
+import { useScratchStore } from './support/scratch-db.js';
 
 // The store half of the controller, against a real PostgreSQL: control requests recorded by
 // concurrent clients (exactly one pending, the others rejected naming it), claimed exactly
@@ -17,23 +16,14 @@ const alice = { identity: 'os:alice@laptop', channel: 'cli' as const };
 const bob = { identity: 'user:bob', channel: 'api' as const };
 
 describe('control requests and release state in the store', () => {
-  let db: Awaited<ReturnType<typeof scratchDatabase>>;
-  let pool: pg.Pool;
-  before(async () => {
-    db = await scratchDatabase();
-    pool = await openStorePool(db.url);
-  });
-  after(async () => {
-    await pool.end();
-    await db.drop();
-  });
+  const scratch = useScratchStore();
 
-  const newRelease = (env: string) => createRelease(pool, { env, ref: 'v2', strategy: 'canary', startedBy: 'os:alice@laptop', phase: 'deployment', previousVersion: 'v1' });
+  const newRelease = (env: string) => createRelease(scratch.store, { env, ref: 'v2', strategy: 'canary', startedBy: 'os:alice@laptop', phase: 'deployment', previousVersion: 'v1' });
 
   test('of ten course-changing requests sent at once, exactly one is pending; the others are recorded as rejected naming it', async () => {
     const r = await newRelease('c1');
     const actions = ['promote', 'abort', 'pause', 'promote', 'abort', 'pause', 'abort', 'promote', 'abort', 'pause'] as const;
-    const out = await Promise.all(actions.map((action, i) => recordControlRequest(pool, { env: 'c1', releaseId: r.id, action, params: {} }, i % 2 ? alice : bob)));
+    const out = await Promise.all(actions.map((action, i) => recordControlRequest(scratch.store, { env: 'c1', releaseId: r.id, action, params: {} }, i % 2 ? alice : bob)));
     const pending = out.filter((o) => o.conflict === null);
     assert.equal(pending.length, 1);
     const first = pending[0]!.request;
@@ -43,50 +33,50 @@ describe('control requests and release state in the store', () => {
       assert.match(o.request.result, new RegExp(`^conflict: ${first.action} #${first.id} by ${first.identity.replace('.', '\\.')} at .* is still pending$`));
       assert.ok(o.request.decidedAt);
     }
-    const rows = await pool.query('SELECT count(*)::int AS n FROM control_requests WHERE release_id = $1', [r.id]);
+    const rows = await scratch.store.query('SELECT count(*)::int AS n FROM control_requests WHERE release_id = $1', [r.id]);
     assert.equal(rows.rows[0].n, 10, 'every request stays in the record');
     // approvals do not change the course: they are never a conflict
-    const approve = await recordControlRequest(pool, { env: 'c1', releaseId: r.id, action: 'approve', params: { step: 'review', note: 'ok' } }, alice);
+    const approve = await recordControlRequest(scratch.store, { env: 'c1', releaseId: r.id, action: 'approve', params: { step: 'review', note: 'ok' } }, alice);
     assert.equal(approve.conflict, null);
   });
 
   test('a request is claimed exactly once, however many drivers try', async () => {
     const r = await newRelease('c2');
-    const { request } = await recordControlRequest(pool, { env: 'c2', releaseId: r.id, action: 'pause', params: {} }, alice);
-    const claims = await Promise.all(Array.from({ length: 8 }, () => claimControlRequest(pool, request.id, 'paused')));
+    const { request } = await recordControlRequest(scratch.store, { env: 'c2', releaseId: r.id, action: 'pause', params: {} }, alice);
+    const claims = await Promise.all(Array.from({ length: 8 }, () => claimControlRequest(scratch.store, request.id, 'paused')));
     assert.equal(claims.filter(Boolean).length, 1);
-    const after = await getControlRequest(pool, request.id);
+    const after = await getControlRequest(scratch.store, request.id);
     assert.deepEqual([after?.state, after?.result], ['applied', 'paused']);
-    assert.deepEqual(await pendingControlRequests(pool, { env: 'c2', releaseId: r.id }), []);
+    assert.deepEqual(await pendingControlRequests(scratch.store, { env: 'c2', releaseId: r.id }), []);
   });
 
   test('requests left pending by a release that ended are closed when the next one is recorded', async () => {
     const r = await newRelease('c3');
-    const { request } = await recordControlRequest(pool, { env: 'c3', releaseId: r.id, action: 'promote', params: {} }, alice);
-    await updateRelease(pool, r.id, { state: 'aborted', reason: 'test' });
+    const { request } = await recordControlRequest(scratch.store, { env: 'c3', releaseId: r.id, action: 'promote', params: {} }, alice);
+    await updateRelease(scratch.store, r.id, { state: 'aborted', reason: 'test' });
     const r2 = await newRelease('c3');
-    const next = await recordControlRequest(pool, { env: 'c3', releaseId: r2.id, action: 'abort', params: {} }, bob);
+    const next = await recordControlRequest(scratch.store, { env: 'c3', releaseId: r2.id, action: 'abort', params: {} }, bob);
     assert.equal(next.conflict, null, 'the stale promote no longer blocks');
-    assert.match((await getControlRequest(pool, request.id))!.result, /the release ended \(aborted\) before it was applied/);
+    assert.match((await getControlRequest(scratch.store, request.id))!.result, /the release ended \(aborted\) before it was applied/);
   });
 
   test('release data is merged in SQL: two writers of different keys and fields lose nothing; null clears a field', async () => {
     const r = await newRelease('c4');
     await Promise.all([
-      updateRelease(pool, r.id, { data: { trafficMoved: true } }),
-      mergeReleaseState(pool, r.id, 'canary', { index: 1, weight: 25, pauseUntil: 123 }),
-      updateRelease(pool, r.id, { data: { stable: 'v1' } }),
+      updateRelease(scratch.store, r.id, { data: { trafficMoved: true } }),
+      mergeReleaseState(scratch.store, r.id, 'canary', { index: 1, weight: 25, pauseUntil: 123 }),
+      updateRelease(scratch.store, r.id, { data: { stable: 'v1' } }),
     ]);
-    await Promise.all([mergeReleaseState(pool, r.id, 'canary', { promote: { by: 'os:bob', requestId: 7 } }), mergeReleaseState(pool, r.id, 'canary', { pauseUntil: null, index: 2 })]);
-    const data = (await getRelease(pool, r.id))!.data;
+    await Promise.all([mergeReleaseState(scratch.store, r.id, 'canary', { promote: { by: 'os:bob', requestId: 7 } }), mergeReleaseState(scratch.store, r.id, 'canary', { pauseUntil: null, index: 2 })]);
+    const data = (await getRelease(scratch.store, r.id))!.data;
     assert.deepEqual(data, { trafficMoved: true, stable: 'v1', canary: { index: 2, weight: 25, promote: { by: 'os:bob', requestId: 7 } } });
   });
 
   test('every audit row names the identity and the channel; the actor column keeps the bare name', async () => {
-    await audit(pool, { actor: alice, env: 'c5', action: 'x', result: 'ok' });
-    await audit(pool, { actor: bob, env: 'c5', action: 'y', result: 'ok' });
-    await audit(pool, { actor: 'legacy@host', env: 'c5', action: 'z', result: 'ok' });
-    const rows = (await listAudit(pool, { env: 'c5' })).map((a) => [a.actor, a.identity, a.channel]);
+    await audit(scratch.store, { actor: alice, env: 'c5', action: 'x', result: 'ok' });
+    await audit(scratch.store, { actor: bob, env: 'c5', action: 'y', result: 'ok' });
+    await audit(scratch.store, { actor: 'legacy@host', env: 'c5', action: 'z', result: 'ok' });
+    const rows = (await listAudit(scratch.store, { env: 'c5' })).map((a) => [a.actor, a.identity, a.channel]);
     assert.deepEqual(rows, [['alice@laptop', 'os:alice@laptop', 'cli'], ['user:bob', 'user:bob', 'api'], ['legacy@host', 'os:legacy@host', 'cli']]);
   });
 });
